@@ -1,0 +1,302 @@
+// Package pipeline carries documents from their source to stored rows: load,
+// de-duplicate, extract, ground, store. It is shared by `thesisdb ingest`,
+// the inbox watcher and re-extraction jobs, and it is where a bad document
+// is contained: every failure becomes a recorded, per-document error and the
+// rest of the batch goes on.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/thesisdb/thesisdb/extract"
+	"github.com/thesisdb/thesisdb/schema"
+	"github.com/thesisdb/thesisdb/store"
+)
+
+// Pipeline processes documents into one run of a store.
+type Pipeline struct {
+	Store     *store.DB
+	Extractor extract.Extractor
+	// Load configures the loaders (size limits, PDF engine, HTTP client).
+	Load *extract.Options
+	// Concurrency bounds the documents in flight (default 4).
+	Concurrency int
+	// Force extracts documents already stored (ingest) or already extracted
+	// with the same extractor, model, prompt and schema (re-extraction).
+	Force bool
+	// DropUngrounded drops data points whose quote or figures are not
+	// found in the document text.
+	DropUngrounded bool
+	Logger         *slog.Logger
+}
+
+// Item is one unit of work: a file or URL to ingest, or a stored document
+// to extract again.
+type Item struct {
+	Source     string   // path or URL (ingest)
+	DocumentID int64    // stored document (re-extraction)
+	Tags       []string // labels recorded with a new document
+}
+
+func (it Item) String() string {
+	if it.Source != "" {
+		return it.Source
+	}
+	return fmt.Sprintf("document %d", it.DocumentID)
+}
+
+// Status is what became of an item.
+type Status string
+
+// The statuses of an Event.
+const (
+	OK          Status = "ok"
+	Failed      Status = "failed"
+	Duplicate   Status = "duplicate"   // same content already stored
+	Cached      Status = "cached"      // same extraction already stored
+	Interrupted Status = "interrupted" // cancelled before it was stored
+)
+
+// Event reports the outcome of one item.
+type Event struct {
+	Item        Item
+	Status      Status
+	DocumentID  int64
+	Title       string
+	Kind        string
+	DataPoints  int
+	Ungrounded  int
+	Dropped     int // ungrounded data points dropped
+	Err         error
+	Usage       schema.Usage
+	Duration    time.Duration
+	LoadWarning []string
+}
+
+// Summary totals a batch.
+type Summary struct {
+	OK, Failed, Duplicate, Cached, Interrupted int
+	DataPoints, Ungrounded                     int
+	Usage                                      schema.Usage
+	Elapsed                                    time.Duration
+}
+
+// Add counts e into s.
+func (s *Summary) Add(e Event) {
+	switch e.Status {
+	case OK:
+		s.OK++
+	case Failed:
+		s.Failed++
+	case Duplicate:
+		s.Duplicate++
+	case Cached:
+		s.Cached++
+	case Interrupted:
+		s.Interrupted++
+	}
+	s.DataPoints += e.DataPoints
+	s.Ungrounded += e.Ungrounded
+	s.Usage.Add(e.Usage)
+}
+
+func (p *Pipeline) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.Default()
+	}
+	return p.Logger
+}
+
+// Process carries one item through the pipeline into run runID. It never
+// panics and always returns an Event; failures are recorded in the store
+// with their reason. Cancelling ctx abandons the item unstored.
+func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) Event {
+	start := time.Now()
+	ev := Event{Item: it}
+	defer func() { ev.Duration = time.Since(start) }()
+	// Stores run to completion even after ctx is cancelled: a document is
+	// either stored whole or not at all.
+	sctx := context.WithoutCancel(ctx)
+
+	var doc *schema.Document
+	if it.DocumentID != 0 {
+		d, err := p.Store.Document(ctx, it.DocumentID)
+		if err != nil {
+			ev.Status, ev.Err = Failed, err
+			return ev
+		}
+		doc = d
+		ev.DocumentID = it.DocumentID
+		if !p.Force {
+			info := p.Extractor.Info()
+			cached, err := p.Store.HasExtraction(ctx, store.CacheKey{DocumentID: it.DocumentID, Extractor: info.Extractor,
+				Model: info.Model, PromptVersion: info.PromptVersion, SchemaVersion: schema.Version})
+			if err != nil {
+				ev.Status, ev.Err = Failed, err
+				return ev
+			}
+			if cached {
+				ev.Status = Cached
+				p.skip(sctx, runID)
+				return ev
+			}
+		}
+	} else {
+		d, err := extract.Load(ctx, it.Source, p.Load)
+		if err != nil {
+			if ctx.Err() != nil {
+				ev.Status, ev.Err = Interrupted, ctx.Err()
+				return ev
+			}
+			ev.Status, ev.Err = Failed, err
+			if rerr := p.Store.RecordLoadFailure(sctx, runID, it.Source, "", err.Error()); rerr != nil {
+				ev.Err = errors.Join(err, rerr)
+			}
+			return ev
+		}
+		doc = d
+		doc.Tags = it.Tags
+		ev.LoadWarning = doc.Warnings
+		if !p.Force {
+			id, err := p.Store.DocumentBySHA(ctx, doc.SHA256)
+			switch {
+			case err == nil:
+				ev.Status, ev.DocumentID, ev.Title = Duplicate, id, doc.Title
+				p.skip(sctx, runID)
+				return ev
+			case !errors.Is(err, store.ErrNotFound):
+				ev.Status, ev.Err = Failed, err
+				return ev
+			}
+		}
+	}
+	ev.Title, ev.Kind = doc.Title, doc.Kind
+
+	out := p.extract(ctx, doc)
+	if out.Err != nil && ctx.Err() != nil {
+		ev.Status, ev.Err = Interrupted, ctx.Err()
+		return ev
+	}
+	if out.Extraction != nil {
+		ev.Ungrounded = extract.Ground(doc.Text, out.Extraction)
+		if p.DropUngrounded {
+			ev.Dropped = extract.DropUngrounded(out.Extraction)
+			ev.Ungrounded -= ev.Dropped
+		}
+		for _, t := range out.Extraction.Theses {
+			ev.DataPoints += len(t.DataPoints)
+		}
+	}
+	ev.Usage = out.Usage
+
+	err := p.save(sctx, runID, doc, &ev, out)
+	if err != nil && !errors.Is(err, store.ErrDuplicate) {
+		// The store refused the extraction (a constraint, a full disk):
+		// record the document as failed with that reason instead.
+		out = store.Outcome{Err: fmt.Errorf("store: %w", err), Usage: out.Usage, Duration: out.Duration}
+		ev.DataPoints, ev.Ungrounded = 0, 0
+		err = p.save(sctx, runID, doc, &ev, out)
+		if err != nil && !errors.Is(err, store.ErrDuplicate) {
+			ev.Status, ev.Err = Failed, err
+			return ev
+		}
+	}
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
+		ev.Status, ev.DataPoints, ev.Ungrounded = Duplicate, 0, 0
+	case out.Err != nil:
+		ev.Status, ev.Err = Failed, out.Err
+	default:
+		ev.Status = OK
+	}
+	return ev
+}
+
+func (p *Pipeline) save(ctx context.Context, runID int64, doc *schema.Document, ev *Event, out store.Outcome) error {
+	if ev.DocumentID != 0 {
+		return p.Store.SaveExtraction(ctx, runID, ev.DocumentID, out)
+	}
+	id, err := p.Store.SaveDocument(ctx, runID, doc, out)
+	ev.DocumentID = id
+	return err
+}
+
+func (p *Pipeline) skip(ctx context.Context, runID int64) {
+	if err := p.Store.AddSkipped(ctx, runID, 1); err != nil {
+		p.logger().Warn("count skipped document", "run", runID, "err", err)
+	}
+}
+
+// extract runs the extractor with panics contained.
+func (p *Pipeline) extract(ctx context.Context, doc *schema.Document) store.Outcome {
+	start := time.Now()
+	var res *schema.Result
+	err := extract.Safely(func() error {
+		var err error
+		res, err = p.Extractor.Extract(ctx, doc)
+		return err
+	})
+	out := store.Outcome{Err: err, Duration: time.Since(start)}
+	if res != nil {
+		out.Usage = res.Usage
+		if err == nil {
+			out.Extraction = res.Extraction
+			if verr := schema.Validate(res.Extraction); verr != nil {
+				out.Err, out.Extraction = fmt.Errorf("%s extractor returned an invalid extraction: %w", p.Extractor.Info().Extractor, verr), nil
+			}
+		}
+	}
+	if out.Err != nil {
+		out.Err = fmt.Errorf("extract: %w", out.Err)
+	}
+	return out
+}
+
+// Run processes items with bounded concurrency, calling onEvent (from one
+// goroutine at a time) as each finishes. When ctx is cancelled it stops
+// taking items, lets the ones in flight finish or abandon them, and
+// returns; items not taken are not reported.
+func (p *Pipeline) Run(ctx context.Context, runID int64, items []Item, onEvent func(Event)) Summary {
+	start := time.Now()
+	n := p.Concurrency
+	if n <= 0 {
+		n = 4
+	}
+	work := make(chan Item)
+	events := make(chan Event)
+	var wg sync.WaitGroup
+	for range min(n, max(len(items), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				events <- p.Process(ctx, runID, it)
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, it := range items {
+			select {
+			case work <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(events) }()
+	var sum Summary
+	for e := range events {
+		sum.Add(e)
+		if onEvent != nil {
+			onEvent(e)
+		}
+	}
+	sum.Elapsed = time.Since(start)
+	return sum
+}

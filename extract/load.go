@@ -175,15 +175,12 @@ func Decode(ctx context.Context, kind, source string, data []byte, o *Options) (
 	if doc.Text == "" {
 		return nil, fmt.Errorf("%w: no text after cleaning", ErrEmpty)
 	}
-	if doc.Title == "" {
-		doc.Title = firstLine(doc.Text)
-	}
 	return doc, nil
 }
 
-// firstLine returns the first non-empty line of text, shortened to 200
+// FirstLine returns the first non-empty line of text, shortened to 200
 // characters: the title of last resort.
-func firstLine(text string) string {
+func FirstLine(text string) string {
 	for _, l := range strings.Split(text, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			if r := []rune(l); len(r) > 200 {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,9 +176,9 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) Event {
 			}
 		}
 	}
-	ev.Title, ev.Kind = doc.Title, doc.Kind
-
 	out := p.extract(ctx, doc)
+	fillMetadata(doc, out.Extraction)
+	ev.Title, ev.Kind = doc.Title, doc.Kind
 	if out.Err != nil && ctx.Err() != nil {
 		ev.Status, ev.Err = Interrupted, ctx.Err()
 		return ev
@@ -229,6 +230,25 @@ func (p *Pipeline) save(ctx context.Context, runID int64, doc *schema.Document, 
 func (p *Pipeline) skip(ctx context.Context, runID int64) {
 	if err := p.Store.AddSkipped(ctx, runID, 1); err != nil {
 		p.logger().Warn("count skipped document", "run", runID, "err", err)
+	}
+}
+
+// fillMetadata completes what the loader could not tell about a document
+// from what the extractor read in it, then falls back to the first line as
+// the title.
+func fillMetadata(doc *schema.Document, x *schema.Extraction) {
+	if x != nil {
+		for _, f := range []struct {
+			dst *string
+			src *string
+		}{{&doc.Title, x.Title}, {&doc.Author, x.Author}, {&doc.Published, x.Published}} {
+			if *f.dst == "" && f.src != nil {
+				*f.dst = strings.TrimSpace(*f.src)
+			}
+		}
+	}
+	if doc.Title == "" {
+		doc.Title = extract.FirstLine(doc.Text)
 	}
 }
 

@@ -190,3 +190,13 @@ FROM current_extractions ce
 JOIN data_points p ON p.extraction_id = ce.id
 JOIN theses t ON t.id = p.thesis_id
 JOIN documents d ON d.id = p.document_id;
+
+-- Every failure with its reason: inputs that could not be loaded, and
+-- documents whose extraction failed.
+CREATE VIEW failures AS
+SELECT f.run_id, 'load' AS stage, f.source, NULL AS document_id, f.error, f.failed_at
+FROM load_failures f
+UNION ALL
+SELECT e.run_id, 'extract' AS stage, d.source, e.document_id, e.error, e.created_at AS failed_at
+FROM extractions e JOIN documents d ON d.id = e.document_id
+WHERE e.status = 'failed';

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/thesisdb/thesisdb/extract"
+	"github.com/thesisdb/thesisdb/schema"
+	"github.com/thesisdb/thesisdb/store"
+)
+
+func (a *app) textCommand() *cobra.Command {
+	var asJSON bool
+	var ef extractFlags
+	cmd := &cobra.Command{
+		Use:   "text PATH|URL",
+		Short: "Print the cleaned text a document loads to",
+		Long: `Text loads one file or URL exactly as ingest would and prints the cleaned
+text the extractors read, for checking loaders. With --json it prints
+{"kind","title","author","published","text"}.`,
+		Example: `  thesisdb text samples/research-platform.html
+  thesisdb text --json https://example.com/post.html | jq .title`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := extract.Load(cmd.Context(), args[0], ef.loadOptions())
+			if err != nil {
+				return err
+			}
+			if doc.Title == "" {
+				doc.Title = extract.FirstLine(doc.Text)
+			}
+			for _, w := range doc.Warnings {
+				a.log.Warn(w, "source", doc.Source)
+			}
+			if !asJSON {
+				_, err := fmt.Fprintln(a.stdout, doc.Text)
+				return err
+			}
+			enc := json.NewEncoder(a.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(struct {
+				Kind      string `json:"kind"`
+				Title     string `json:"title"`
+				Author    string `json:"author"`
+				Published string `json:"published"`
+				Text      string `json:"text"`
+			}{doc.Kind, doc.Title, doc.Author, doc.Published, doc.Text})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print kind, title, author, published and text as JSON")
+	cmd.Flags().StringVar(&ef.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto, builtin or pdftotext")
+	cmd.Flags().Int64Var(&ef.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
+	return cmd
+}
+
+func (a *app) queryCommand() *cobra.Command {
+	var file, format string
+	var timeout time.Duration
+	var maxRows int
+	cmd := &cobra.Command{
+		Use:   `query "SQL"`,
+		Short: "Run a read-only SQL query",
+		Long: `Query runs one SQL statement against the database, read-only: the
+connection is opened read-only and any attempt to write, ATTACH or set a
+PRAGMA is refused with an error, never a changed database.
+
+Start with the analyst views: current_theses, current_views and
+current_data_points (the latest successful extraction of each document),
+and the tables documents, runs, extractions, theses, views, data_points and
+failures; documents_fts and data_points_fts are full-text indexes.
+README.md documents every column.`,
+		Example: `  thesisdb query "SELECT document_title, stance, conviction FROM current_theses ORDER BY conviction DESC"
+  thesisdb query --format json "SELECT indicator, value, value_num, unit FROM current_data_points WHERE unit = 'bp'"
+  thesisdb query --file report.sql --format csv > report.csv`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q, err := queryText(args, file, a)
+			if err != nil {
+				return err
+			}
+			format, err := formatFor(a.stdout, format)
+			if err != nil {
+				return err
+			}
+			r, err := store.OpenReader(a.dbPath)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			res, err := r.Query(ctx, q, maxRows)
+			if errors.Is(err, context.DeadlineExceeded) || (err != nil && ctx.Err() == context.DeadlineExceeded) {
+				return fmt.Errorf("query stopped after --timeout %s: %w", timeout, err)
+			}
+			if err != nil {
+				return err
+			}
+			if err := writeRows(a.stdout, format, res.Columns, res.Rows); err != nil {
+				return err
+			}
+			if res.Truncated {
+				fmt.Fprintf(a.stderr, "results cut at %s: raise --max-rows (0 for all) or add LIMIT\n", plural(maxRows, "row"))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from a file (- for stdin)")
+	cmd.Flags().StringVar(&format, "format", "", "table, csv, json or jsonl (default: table on a terminal, csv otherwise)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "stop the query after this long")
+	cmd.Flags().IntVar(&maxRows, "max-rows", 1000, "print at most this many rows (0: all)")
+	return cmd
+}
+
+func queryText(args []string, file string, a *app) (string, error) {
+	switch {
+	case file != "" && len(args) > 0:
+		return "", errors.New("give the SQL as an argument or with --file, not both")
+	case file == "-":
+		data, err := io.ReadAll(a.stdin)
+		return string(data), err
+	case file != "":
+		data, err := os.ReadFile(file)
+		return string(data), err
+	case len(args) == 1:
+		return args[0], nil
+	}
+	return "", errors.New(`no SQL given: thesisdb query "SELECT ..." (see --help for the tables)`)
+}
+
+func (a *app) exportCommand() *cobra.Command {
+	var out string
+	var runID int64
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write every document's current extraction as JSON Lines",
+		Long: `Export writes one JSON object per document with a successful extraction:
+{"document": {...}, "run": {...}, "extraction": {...}}, where extraction is
+exactly the JSON Schema's document (thesisdb schema). This is the
+interchange format thesisdb eval reads as gold.`,
+		Example: `  thesisdb export > theses.jsonl
+  thesisdb export --run 3 -o run3.jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := store.Open(cmd.Context(), a.dbPath)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			w := a.stdout
+			if out != "" && out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			enc := json.NewEncoder(w)
+			n := 0
+			err = db.Export(cmd.Context(), runID, func(r store.ExportRecord) error {
+				n++
+				return enc.Encode(r)
+			})
+			if err != nil {
+				return err
+			}
+			a.log.Info("exported", "documents", n)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().Int64Var(&runID, "run", 0, "export this run's extractions instead of the current ones")
+	return cmd
+}
+
+func (a *app) schemaCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the extraction JSON Schema",
+		Long: `Schema prints the JSON Schema (draft 2020-12) every extraction is validated
+against. It is also the strict structured-output schema sent to the LLM.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := a.stdout.Write(schema.JSON)
+			return err
+		},
+	}
+}
+
+func (a *app) runsCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "List ingest and re-extraction runs",
+		Long: `Runs lists every run, newest first: when it ran, with which extractor,
+model and prompt version, how many documents succeeded or failed, tokens
+and estimated cost.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := formatFor(a.stdout, format)
+			if err != nil {
+				return err
+			}
+			db, err := store.Open(cmd.Context(), a.dbPath)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			runs, err := db.Runs(cmd.Context())
+			if err != nil {
+				return err
+			}
+			cols := []string{"id", "kind", "status", "started_at", "extractor", "model", "prompt_version", "ok", "failed", "skipped", "data_points", "ungrounded", "prompt_tokens", "completion_tokens", "cost_usd"}
+			rows := make([][]any, len(runs))
+			for i, r := range runs {
+				rows[i] = []any{r.ID, r.Kind, r.Status, r.StartedAt, r.Extractor, r.Model, r.PromptVersion, r.DocumentsOK, r.DocumentsFailed,
+					r.DocumentsSkipped, r.DataPoints, r.Ungrounded, r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.CostUSD}
+			}
+			return writeRows(a.stdout, format, cols, rows)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "", "table, csv, json or jsonl (default: table on a terminal, csv otherwise)")
+	return cmd
+}

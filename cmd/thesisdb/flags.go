@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/thesisdb/thesisdb/extract"
+	"github.com/thesisdb/thesisdb/extract/rules"
+)
+
+// extractFlags are the settings shared by every command that extracts:
+// ingest, watch and reextract.
+type extractFlags struct {
+	kind           string
+	concurrency    int
+	force          bool
+	dropUngrounded bool
+	pdfEngine      string
+	maxFetchBytes  int64
+	llm            llmFlags
+}
+
+func (f *extractFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.kind, "extractor", "auto", "rules (offline), llm, or auto: llm when OPENAI_API_KEY or OPENAI_BASE_URL is set, else rules")
+	fs.IntVar(&f.concurrency, "concurrency", 4, "documents processed at once")
+	fs.BoolVar(&f.force, "force", false, "extract again documents already stored or already extracted the same way")
+	fs.BoolVar(&f.dropUngrounded, "drop-ungrounded", false, "drop data points whose quote or figures are not found in the document")
+	fs.StringVar(&f.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto (builtin, falling back to pdftotext when installed), builtin or pdftotext")
+	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
+	f.llm.register(cmd)
+}
+
+func (f *extractFlags) loadOptions() *extract.Options {
+	return &extract.Options{PDFEngine: f.pdfEngine, MaxFetchBytes: f.maxFetchBytes}
+}
+
+// extractor builds the extractor the flags ask for and logs which.
+func (f *extractFlags) extractor(log *slog.Logger) (extract.Extractor, error) {
+	if f.concurrency < 1 {
+		return nil, fmt.Errorf("--concurrency must be at least 1")
+	}
+	mode := f.kind
+	if mode == "auto" {
+		mode = "rules"
+		if f.llm.configured() {
+			mode = "llm"
+		}
+	}
+	switch mode {
+	case "rules":
+		log.Info("extracting with the offline rules extractor", "why", f.why())
+		return rules.New(), nil
+	case "llm":
+		return f.llm.extractor(log)
+	}
+	return nil, fmt.Errorf("--extractor %q: want rules, llm or auto", f.kind)
+}
+
+func (f *extractFlags) why() string {
+	if f.kind == "auto" {
+		return "no OPENAI_API_KEY or OPENAI_BASE_URL set"
+	}
+	return "--extractor " + f.kind
+}

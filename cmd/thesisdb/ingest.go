@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/thesisdb/thesisdb/extract"
+	"github.com/thesisdb/thesisdb/pipeline"
+	"github.com/thesisdb/thesisdb/schema"
+	"github.com/thesisdb/thesisdb/store"
+)
+
+func (a *app) ingestCommand() *cobra.Command {
+	var ef extractFlags
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "ingest PATH|URL...",
+		Short: "Load documents, extract their theses and store them",
+		Long: `Ingest loads each file, directory (recursively) or http(s) URL, extracts the
+investment theses and stores document and extraction in the database.
+
+Supported files: ` + strings.Join(extract.Extensions(), " ") + `. In directories, dotfiles
+and files of other types are skipped with a note. Content already stored
+(same SHA-256) is reported as duplicate and not extracted again unless
+--force. One status line per document goes to stderr, then a summary; the
+exit status is 1 when any document failed. Failed documents are stored with
+their error (see the extractions and load_failures tables).`,
+		Example: `  thesisdb ingest samples/
+  thesisdb ingest --extractor rules notes/*.md
+  thesisdb ingest https://example.com/research/note.html
+  OPENAI_API_KEY=... thesisdb ingest --model gpt-4o-mini --concurrency 8 inbox/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			items, err := a.expandSources(args)
+			if err != nil {
+				return err
+			}
+			if len(items) == 0 {
+				return fmt.Errorf("no documents to ingest in %s", strings.Join(args, " "))
+			}
+			db, err := store.Open(ctx, a.dbPath)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			p, runID, err := a.startRun(ctx, db, &ef, "ingest", map[string]any{"sources": args})
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(a.stdout)
+			sum := p.Run(ctx, runID, items, func(e pipeline.Event) {
+				a.printEvent(e)
+				if jsonOut {
+					enc.Encode(eventJSON(e))
+				}
+			})
+			return a.finishRun(ctx, db, runID, sum)
+		},
+	}
+	ef.register(cmd)
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "also print one JSON object per document on stdout")
+	return cmd
+}
+
+// expandSources turns arguments into items: URLs as they are, files as
+// they are, directories walked recursively for supported files.
+func (a *app) expandSources(args []string) ([]pipeline.Item, error) {
+	var items []pipeline.Item
+	for _, arg := range args {
+		if extract.IsURL(arg) {
+			items = append(items, pipeline.Item{Source: arg})
+			continue
+		}
+		st, err := os.Stat(arg)
+		if err != nil {
+			// Let the pipeline record it as a failed document.
+			items = append(items, pipeline.Item{Source: arg})
+			continue
+		}
+		if !st.IsDir() {
+			items = append(items, pipeline.Item{Source: arg})
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				a.log.Warn("skipping unreadable path", "path", path, "err", err)
+				if d != nil && d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			name := d.Name()
+			if path != arg && strings.HasPrefix(name, ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !d.Type().IsRegular() {
+				return nil
+			}
+			if extract.KindOf(name) == "" {
+				a.log.Info("skipping file of unsupported type", "path", path, "supported", strings.Join(extract.Extensions(), " "))
+				return nil
+			}
+			found = append(found, path)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		for _, f := range found {
+			items = append(items, pipeline.Item{Source: f})
+		}
+	}
+	return items, nil
+}
+
+// startRun builds the pipeline from the extraction flags and records a run.
+func (a *app) startRun(ctx context.Context, db *store.DB, ef *extractFlags, kind string, params map[string]any) (*pipeline.Pipeline, int64, error) {
+	ex, err := ef.extractor(a.log)
+	if err != nil {
+		return nil, 0, err
+	}
+	info := ex.Info()
+	if params == nil {
+		params = map[string]any{}
+	}
+	params["concurrency"] = ef.concurrency
+	params["force"] = ef.force
+	params["drop_ungrounded"] = ef.dropUngrounded
+	runID, err := db.StartRun(ctx, store.RunSpec{Kind: kind, Extractor: info.Extractor, Model: info.Model,
+		PromptVersion: info.PromptVersion, PromptHash: info.PromptHash, SchemaVersion: schema.Version, Params: params})
+	if err != nil {
+		return nil, 0, err
+	}
+	p := &pipeline.Pipeline{
+		Store: db, Extractor: ex, Load: ef.loadOptions(), Concurrency: ef.concurrency,
+		Force: ef.force, DropUngrounded: ef.dropUngrounded, Logger: a.log,
+	}
+	return p, runID, nil
+}
+
+// finishRun marks the run done or interrupted, prints the summary and
+// returns exit status 1 when any document failed.
+func (a *app) finishRun(ctx context.Context, db *store.DB, runID int64, sum pipeline.Summary) error {
+	status := store.RunDone
+	if ctx.Err() != nil {
+		status = store.RunInterrupted
+	}
+	if err := db.SetRunStatus(context.WithoutCancel(ctx), runID, status); err != nil {
+		return err
+	}
+	a.printSummary(runID, sum, status)
+	switch {
+	case status == store.RunInterrupted:
+		return exitError{130}
+	case sum.Failed > 0:
+		return exitError{1}
+	}
+	return nil
+}
+
+func (a *app) printEvent(e pipeline.Event) {
+	w := a.stderr
+	switch e.Status {
+	case pipeline.OK:
+		extra := ""
+		if e.Ungrounded > 0 {
+			extra = fmt.Sprintf(", %d ungrounded", e.Ungrounded)
+		}
+		if e.Dropped > 0 {
+			extra += fmt.Sprintf(", %d dropped as ungrounded", e.Dropped)
+		}
+		fmt.Fprintf(w, "ok         %s  %q: %s%s\n", e.Item, e.Title, plural(e.DataPoints, "data point"), extra)
+	case pipeline.Duplicate:
+		fmt.Fprintf(w, "duplicate  %s  same content as document %d (use --force to extract again)\n", e.Item, e.DocumentID)
+	case pipeline.Cached:
+		fmt.Fprintf(w, "cached     %s  already extracted with this extractor, model and prompt\n", e.Item)
+	case pipeline.Interrupted:
+		fmt.Fprintf(w, "stopped    %s  interrupted before it was stored\n", e.Item)
+	default:
+		fmt.Fprintf(w, "failed     %s  %v\n", e.Item, e.Err)
+	}
+	for _, warn := range e.LoadWarning {
+		fmt.Fprintf(w, "           warning: %s\n", warn)
+	}
+}
+
+func (a *app) printSummary(runID int64, s pipeline.Summary, status string) {
+	total := s.OK + s.Failed + s.Duplicate + s.Cached + s.Interrupted
+	fmt.Fprintf(a.stderr, "\nrun %d %s: %s — %d ok, %d failed, %d duplicate", runID, status, plural(total, "document"), s.OK, s.Failed, s.Duplicate)
+	if s.Cached > 0 {
+		fmt.Fprintf(a.stderr, ", %d cached", s.Cached)
+	}
+	if s.Interrupted > 0 {
+		fmt.Fprintf(a.stderr, ", %d interrupted", s.Interrupted)
+	}
+	fmt.Fprintf(a.stderr, "; %s stored", plural(s.DataPoints, "data point"))
+	if s.Ungrounded > 0 {
+		fmt.Fprintf(a.stderr, " (%d ungrounded)", s.Ungrounded)
+	}
+	if u := s.Usage; u.Requests > 0 || u.PromptTokens > 0 {
+		fmt.Fprintf(a.stderr, "; tokens: %d prompt (%d cached), %d completion; est. cost $%.4f", u.PromptTokens, u.CachedPromptTokens, u.CompletionTokens, u.CostUSD)
+	}
+	fmt.Fprintf(a.stderr, "; %.1fs\n", s.Elapsed.Seconds())
+	if s.Failed > 0 {
+		fmt.Fprintf(a.stderr, "see the errors with: thesisdb query \"SELECT source, error FROM failures WHERE run_id = %d\"\n", runID)
+	}
+}
+
+// eventJSON is the --json form of an event.
+func eventJSON(e pipeline.Event) map[string]any {
+	m := map[string]any{
+		"source": e.Item.String(), "status": e.Status, "document_id": e.DocumentID, "title": e.Title,
+		"data_points": e.DataPoints, "ungrounded": e.Ungrounded, "duration_ms": e.Duration.Milliseconds(),
+		"usage": e.Usage,
+	}
+	if e.Err != nil {
+		m["error"] = e.Err.Error()
+	}
+	return m
+}

@@ -75,7 +75,7 @@ func TestEndToEndOnSamples(t *testing.T) {
 	n := 0
 	for sc.Scan() {
 		var rec struct {
-			Document struct{ Source string }
+			Document   struct{ Source string }
 			Extraction json.RawMessage
 		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {

@@ -1,0 +1,441 @@
+package pdfdoc
+
+import (
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// word is a run of glyphs on one baseline with no visible gap.
+type word struct {
+	x0, x1, y, size float64
+	s               string
+	parts           []string // glyph texts, left to right
+	rtl             bool
+}
+
+// line is a finished line of a page, top to bottom.
+type line struct {
+	y    float64
+	text string
+}
+
+const (
+	spaceGap   = 0.15 // a gap wider than this × font size separates words
+	gutterGap  = 0.9  // a clear vertical strip this × font size wide splits columns
+	lineGutter = 2.5  // on a single line, only a wider strip splits (tables)
+	maxCutWord = 20000
+)
+
+// layoutPage turns a page's glyphs into lines in reading order.
+func layoutPage(gs []glyph) []line {
+	var horiz []glyph
+	var other [][]glyph
+	for i, g := range gs {
+		if g.dx > 0.9 && math.Abs(g.dy) < 0.3 {
+			horiz = append(horiz, g)
+			continue
+		}
+		// Rotated or vertical text: keep content order, one line per run.
+		if i > 0 && len(other) > 0 && sameDir(gs[i-1], g) {
+			other[len(other)-1] = append(other[len(other)-1], g)
+		} else {
+			other = append(other, []glyph{g})
+		}
+	}
+	words := makeWords(dedupe(horiz))
+	var lines []line
+	xyCut(words, &lines)
+	lines = joinSameBaseline(lines)
+	for _, run := range other {
+		var b strings.Builder
+		for _, g := range run {
+			b.WriteString(g.s)
+		}
+		if t := strings.TrimSpace(b.String()); t != "" {
+			lines = append(lines, line{y: math.Inf(-1), text: t})
+		}
+	}
+	return lines
+}
+
+func sameDir(a, b glyph) bool { return math.Abs(a.dx-b.dx) < 0.1 && math.Abs(a.dy-b.dy) < 0.1 }
+
+// dedupe drops glyphs drawn twice at (almost) the same spot: fake bold and
+// shadowed text.
+func dedupe(gs []glyph) []glyph {
+	type key struct {
+		s    string
+		x, y int
+	}
+	seen := make(map[key]bool, len(gs))
+	out := gs[:0:0]
+	for _, g := range gs {
+		k := key{g.s, int(math.Round(g.x * 2)), int(math.Round(g.y * 2))}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, g)
+	}
+	return out
+}
+
+// makeWords groups glyphs into words: same baseline, touching in x.
+func makeWords(gs []glyph) []word {
+	if len(gs) == 0 {
+		return nil
+	}
+	// Cluster baselines: sort by y (top first), then x.
+	sort.SliceStable(gs, func(i, j int) bool {
+		if math.Abs(gs[i].y-gs[j].y) > 0.01 {
+			return gs[i].y > gs[j].y
+		}
+		return gs[i].x < gs[j].x
+	})
+	var rows [][]glyph
+	start := 0
+	for i := 1; i <= len(gs); i++ {
+		if i == len(gs) || gs[start].y-gs[i].y > 0.3*math.Max(1, math.Min(gs[start].size, gs[i].size)) {
+			row := gs[start:i]
+			sort.SliceStable(row, func(a, b int) bool { return row[a].x < row[b].x })
+			rows = append(rows, row)
+			start = i
+		}
+	}
+	var words []word
+	for _, row := range rows {
+		var cur *word
+		flush := func() {
+			if cur != nil {
+				cur.s = strings.Join(cur.parts, "")
+				if strings.TrimSpace(cur.s) != "" {
+					cur.rtl = isRTL(cur.s)
+					words = append(words, *cur)
+				}
+				cur = nil
+			}
+		}
+		for _, g := range row {
+			size := math.Max(g.size, 1)
+			if cur != nil && (g.x-cur.x1 > spaceGap*size || g.x < cur.x0-0.1*size) {
+				flush()
+			}
+			// A glyph may stand for several characters, spaces included
+			// (ActualText-like ToUnicode entries): spaces end words.
+			s := g.s
+			for s != "" {
+				i := strings.IndexFunc(s, unicode.IsSpace)
+				if i == 0 {
+					flush()
+					_, n := utf8.DecodeRuneInString(s)
+					s = s[n:]
+					continue
+				}
+				part := s
+				if i > 0 {
+					part, s = s[:i], s[i:]
+				} else {
+					s = ""
+				}
+				if cur != nil && len(cur.parts) > 0 && dirOf(cur.parts[len(cur.parts)-1])*dirOf(part) < 0 {
+					flush() // the script changes direction: a new word
+				}
+				if cur == nil {
+					cur = &word{x0: g.x, x1: g.x + g.w, y: g.y, size: size}
+				}
+				cur.parts = append(cur.parts, part)
+				cur.x1 = math.Max(cur.x1, g.x+g.w)
+				cur.size = math.Max(cur.size, size)
+			}
+		}
+		flush()
+	}
+	return words
+}
+
+func isRTL(s string) bool {
+	n, r := 0, 0
+	for _, c := range s {
+		if unicode.IsLetter(c) {
+			n++
+			if unicode.In(c, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana) {
+				r++
+			}
+		}
+	}
+	return n > 0 && r*2 > n
+}
+
+// dirOf is -1 for a right-to-left letter run, 1 for left-to-right letters,
+// 0 for neither (digits, punctuation).
+func dirOf(s string) int {
+	for _, c := range s {
+		if unicode.IsLetter(c) {
+			if unicode.In(c, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana) {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func (w word) top() float64    { return w.y + 0.6*w.size }
+func (w word) bottom() float64 { return w.y - 0.1*w.size }
+
+// xyCut orders words by recursive XY-cut: split at a column gutter when
+// one crosses the whole region, else at the widest horizontal gap, and
+// emit each uncuttable region as lines.
+func xyCut(ws []word, out *[]line) {
+	if len(ws) == 0 {
+		return
+	}
+	if len(ws) <= maxCutWord {
+		if left, right, ok := verticalCut(ws); ok {
+			xyCut(left, out)
+			xyCut(right, out)
+			return
+		}
+		if top, bottom, ok := horizontalCut(ws); ok {
+			xyCut(top, out)
+			xyCut(bottom, out)
+			return
+		}
+	}
+	*out = append(*out, regionLines(ws)...)
+}
+
+func medianSize(ws []word) float64 {
+	s := make([]float64, len(ws))
+	for i, w := range ws {
+		s[i] = w.size
+	}
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// verticalCut finds the widest clear vertical strip in ws.
+func verticalCut(ws []word) (left, right []word, ok bool) {
+	idx := make([]int, len(ws))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return ws[idx[a]].x0 < ws[idx[b]].x0 })
+	size := medianSize(ws)
+	best, at := 0.0, 0.0
+	reach := ws[idx[0]].x1
+	for _, i := range idx[1:] {
+		if g := ws[i].x0 - reach; g > best {
+			best, at = g, reach+g/2
+		}
+		reach = math.Max(reach, ws[i].x1)
+	}
+	if best < gutterGap*size {
+		return nil, nil, false
+	}
+	for _, w := range ws {
+		if w.x1 <= at {
+			left = append(left, w)
+		} else {
+			right = append(right, w)
+		}
+	}
+	if best < lineGutter*size && (baselines(left) < 2 || baselines(right) < 2) {
+		return nil, nil, false
+	}
+	return left, right, true
+}
+
+// baselines counts the distinct text lines among ws.
+func baselines(ws []word) int {
+	ys := make([]float64, len(ws))
+	for i, w := range ws {
+		ys[i] = w.y
+	}
+	sort.Float64s(ys)
+	n := 0
+	for i, y := range ys {
+		if i == 0 || y-ys[i-1] > 2 {
+			n++
+		}
+	}
+	return n
+}
+
+// horizontalCut splits ws at the widest clear horizontal strip.
+func horizontalCut(ws []word) (top, bottom []word, ok bool) {
+	idx := make([]int, len(ws))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return ws[idx[a]].top() > ws[idx[b]].top() })
+	best, at := 0.0, 0.0
+	low := ws[idx[0]].bottom()
+	for _, i := range idx[1:] {
+		if g := low - ws[i].top(); g > best+1e-9 {
+			best, at = g, low-g/2
+		}
+		low = math.Min(low, ws[i].bottom())
+	}
+	if best <= 0 {
+		return nil, nil, false
+	}
+	for _, w := range ws {
+		if w.bottom() >= at {
+			top = append(top, w)
+		} else {
+			bottom = append(bottom, w)
+		}
+	}
+	return top, bottom, len(top) > 0 && len(bottom) > 0
+}
+
+// regionLines sets the words of one block into lines.
+func regionLines(ws []word) []line {
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].y > ws[j].y })
+	var out []line
+	start := 0
+	for i := 1; i <= len(ws); i++ {
+		if i == len(ws) || ws[start].y-ws[i].y > 0.5*math.Min(ws[start].size, ws[i].size) {
+			out = append(out, line{y: ws[start].y, text: joinWords(ws[start:i])})
+			start = i
+		}
+	}
+	return out
+}
+
+// joinWords sets one line's words in reading order, right to left when
+// most of its words are.
+func joinWords(ws []word) string {
+	rtl := 0
+	for _, w := range ws {
+		if w.rtl {
+			rtl++
+		}
+	}
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].x0 < ws[j].x0 })
+	parts := make([]string, len(ws))
+	for i, w := range ws {
+		parts[i] = w.s
+		if w.rtl {
+			parts[i] = reverseParts(w.parts)
+		}
+	}
+	if rtl*2 > len(ws) {
+		// Visual to logical order: reverse the words, but keep runs of
+		// left-to-right words (numbers, Latin names) in their order.
+		for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+			parts[i], parts[j] = parts[j], parts[i]
+			ws[i], ws[j] = ws[j], ws[i]
+		}
+		for i := 0; i < len(parts); {
+			if ws[i].rtl {
+				i++
+				continue
+			}
+			j := i
+			for j < len(parts) && !ws[j].rtl {
+				j++
+			}
+			for a, b := i, j-1; a < b; a, b = a+1, b-1 {
+				parts[a], parts[b] = parts[b], parts[a]
+			}
+			i = j
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// reverseParts joins a right-to-left word's glyph texts in logical order.
+func reverseParts(p []string) string {
+	var b strings.Builder
+	for i := len(p) - 1; i >= 0; i-- {
+		b.WriteString(p[i])
+	}
+	return b.String()
+}
+
+// joinSameBaseline puts back on one line the consecutive blocks that a
+// wide gap split on the same baseline (table cells, tab stops).
+func joinSameBaseline(ls []line) []line {
+	var out []line
+	for _, l := range ls {
+		if n := len(out); n > 0 && math.Abs(out[n-1].y-l.y) < 1 {
+			out[n-1].text += " " + l.text
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+var (
+	pageNumRe = regexp.MustCompile(`(?i)^(page\s*)?[-–—]?\s*\d{1,4}\s*[-–—]?(\s*(of|/)\s*\d{1,4})?$`)
+	digitsRe  = regexp.MustCompile(`\d+`)
+)
+
+// removeFurniture drops page numbers and the header and footer lines that
+// repeat (digits aside) on many pages.
+func removeFurniture(pages [][]line) {
+	if len(pages) < 2 {
+		return
+	}
+	const edge = 2 // lines at the top and bottom of a page that may be furniture
+	count := map[string]int{}
+	for _, p := range pages {
+		seen := map[string]bool{}
+		for i, l := range p {
+			if i < edge || i >= len(p)-edge {
+				k := digitsRe.ReplaceAllString(strings.ToLower(strings.TrimSpace(l.text)), "#")
+				if !seen[k] {
+					seen[k] = true
+					count[k]++
+				}
+			}
+		}
+	}
+	need := (len(pages) + 1) / 2
+	if need < 2 {
+		need = 2
+	}
+	for pi, p := range pages {
+		keep := p[:0]
+		for i, l := range p {
+			if i < edge || i >= len(p)-edge {
+				t := strings.TrimSpace(l.text)
+				k := digitsRe.ReplaceAllString(strings.ToLower(t), "#")
+				if pageNumRe.MatchString(t) || count[k] >= need {
+					continue
+				}
+			}
+			keep = append(keep, l)
+		}
+		pages[pi] = keep
+	}
+}
+
+// dehyphenate joins a word broken by a hyphen at the end of a line with its
+// rest on the next line.
+func dehyphenate(ls []line) {
+	for i := 0; i+1 < len(ls); i++ {
+		a := []rune(ls[i].text)
+		n := len(a)
+		if n < 3 || (a[n-1] != '-' && a[n-1] != '\u00AD') || !unicode.IsLetter(a[n-2]) {
+			continue
+		}
+		next := ls[i+1].text
+		first, rest, _ := strings.Cut(next, " ")
+		r := []rune(first)
+		if len(r) == 0 || !unicode.IsLower(r[0]) {
+			continue
+		}
+		ls[i].text = string(a[:n-1]) + first
+		ls[i+1].text = rest
+	}
+}
+
+func isLetter(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -1,0 +1,94 @@
+package pdfdoc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+)
+
+// PdftotextAvailable reports whether poppler's pdftotext is on PATH.
+func PdftotextAvailable() bool {
+	_, err := exec.LookPath("pdftotext")
+	return err == nil
+}
+
+// Pdftotext extracts the text of data with poppler's pdftotext, the
+// optional external engine. It returns pages only; metadata stays empty.
+func Pdftotext(ctx context.Context, data []byte, password string) (*Document, error) {
+	if err := sniff(data); err != nil {
+		return nil, err
+	}
+	args := []string{"-q", "-enc", "UTF-8"}
+	if password != "" {
+		args = append(args, "-upw", password)
+	}
+	args = append(args, "-", "-")
+	cmd := exec.CommandContext(ctx, "pdftotext", args...)
+	cmd.Stdin = bytes.NewReader(data)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("pdftotext: %w: %w", ErrTimeout, ctx.Err())
+		}
+		msg := strings.TrimSpace(stderr.String())
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			switch ee.ExitCode() {
+			case 1:
+				if strings.Contains(msg, "password") || encryptInfo(data).present {
+					return nil, &EncryptedError{Method: encryptInfo(data).method, NeedsUserPassword: true, Reason: "pdftotext: " + msg}
+				}
+				return nil, &CorruptError{Reason: "pdftotext: " + firstNonEmpty(msg, "cannot open the file")}
+			case 3:
+				return nil, &EncryptedError{Method: encryptInfo(data).method, Reason: "pdftotext: copying text is not permitted"}
+			}
+		}
+		return nil, fmt.Errorf("pdftotext: %w: %s", err, msg)
+	}
+	doc := &Document{}
+	pages := strings.Split(out.String(), "\f")
+	if n := len(pages); n > 1 && strings.TrimSpace(pages[n-1]) == "" {
+		pages = pages[:n-1]
+	}
+	for _, p := range pages {
+		doc.Pages = append(doc.Pages, strings.TrimSpace(p))
+	}
+	if strings.TrimSpace(doc.Text()) == "" {
+		return nil, ErrNoText
+	}
+	return doc, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// Garbled reports whether text looks like a failed decoding rather than
+// language: too few letters, or many replacement or control characters.
+func Garbled(text string) bool {
+	letters, odd, total := 0, 0, 0
+	for _, r := range text {
+		switch {
+		case r == ' ' || r == '\n' || r == '\t':
+			continue
+		case r == '\uFFFD' || (r < 0x20) || (r >= 0x80 && r < 0xA0):
+			odd++
+		case isLetter(r):
+			letters++
+		}
+		total++
+	}
+	if total == 0 {
+		return true
+	}
+	return odd*10 > total || letters*2 < total
+}

@@ -32,37 +32,35 @@ const (
 
 // layoutPage turns a page's glyphs into lines in reading order.
 func layoutPage(gs []glyph) []line {
-	var horiz []glyph
-	var other [][]glyph
-	for i, g := range gs {
-		if g.dx > 0.9 && math.Abs(g.dy) < 0.3 {
-			horiz = append(horiz, g)
+	// Group glyphs by writing direction, in quarter turns; text drawn
+	// sideways or upside down is turned upright and laid out after the
+	// page's main, horizontal text.
+	groups := map[int][]glyph{}
+	for _, g := range gs {
+		q := int(math.Round(math.Atan2(g.dy, g.dx)/(math.Pi/2))+4) % 4
+		if q != 0 {
+			sin, cos := math.Sincos(-float64(q) * math.Pi / 2)
+			g.x, g.y = g.x*cos-g.y*sin, g.x*sin+g.y*cos
+		}
+		groups[q] = append(groups[q], g)
+	}
+	var lines []line
+	for q := 0; q < 4; q++ {
+		if len(groups[q]) == 0 {
 			continue
 		}
-		// Rotated or vertical text: keep content order, one line per run.
-		if i > 0 && len(other) > 0 && sameDir(gs[i-1], g) {
-			other[len(other)-1] = append(other[len(other)-1], g)
-		} else {
-			other = append(other, []glyph{g})
+		var ls []line
+		xyCut(makeWords(dedupe(groups[q])), &ls)
+		ls = joinSameBaseline(ls)
+		if q != 0 {
+			for i := range ls {
+				ls[i].y = math.Inf(-1) // never page furniture by position
+			}
 		}
-	}
-	words := makeWords(dedupe(horiz))
-	var lines []line
-	xyCut(words, &lines)
-	lines = joinSameBaseline(lines)
-	for _, run := range other {
-		var b strings.Builder
-		for _, g := range run {
-			b.WriteString(g.s)
-		}
-		if t := strings.TrimSpace(b.String()); t != "" {
-			lines = append(lines, line{y: math.Inf(-1), text: t})
-		}
+		lines = append(lines, ls...)
 	}
 	return lines
 }
-
-func sameDir(a, b glyph) bool { return math.Abs(a.dx-b.dx) < 0.1 && math.Abs(a.dy-b.dy) < 0.1 }
 
 // dedupe drops glyphs drawn twice at (almost) the same spot: fake bold and
 // shadowed text.
@@ -384,10 +382,13 @@ func removeFurniture(pages [][]line) {
 	if len(pages) < 2 {
 		return
 	}
-	const edge = 2 // lines at the top and bottom of a page that may be furniture
+	// Up to two lines at the top and bottom of a page may be furniture;
+	// fewer on short pages, so that a page is never all edge.
+	edgeOf := func(p []line) int { return max(1, min(2, len(p)/4)) }
 	count := map[string]int{}
 	for _, p := range pages {
 		seen := map[string]bool{}
+		edge := edgeOf(p)
 		for i, l := range p {
 			if i < edge || i >= len(p)-edge {
 				k := digitsRe.ReplaceAllString(strings.ToLower(strings.TrimSpace(l.text)), "#")
@@ -403,7 +404,8 @@ func removeFurniture(pages [][]line) {
 		need = 2
 	}
 	for pi, p := range pages {
-		keep := p[:0]
+		var keep []line
+		edge := edgeOf(p)
 		for i, l := range p {
 			if i < edge || i >= len(p)-edge {
 				t := strings.TrimSpace(l.text)
@@ -414,7 +416,9 @@ func removeFurniture(pages [][]line) {
 			}
 			keep = append(keep, l)
 		}
-		pages[pi] = keep
+		if len(keep) > 0 { // a page of repeated lines is content, not furniture
+			pages[pi] = keep
+		}
 	}
 }
 

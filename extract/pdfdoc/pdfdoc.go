@@ -255,6 +255,9 @@ func open(data []byte, o *Options) (*pdf.Reader, error) {
 		}
 		return nil, &CorruptError{Reason: msg}
 	}
+	if strings.Contains(msg, "missing %%EOF") || strings.Contains(msg, "startxref") {
+		msg = fmt.Sprintf("the file is truncated or damaged: %s (%d bytes)", strings.TrimPrefix(msg, "not a PDF file: "), len(data))
+	}
 	return nil, &CorruptError{Reason: msg}
 }
 

@@ -254,3 +254,5 @@ func TestCancelLeavesNothingHalfDone(t *testing.T) {
 		t.Errorf("failures = %v after cancel, want 0", rows[0][0])
 	}
 }
+
+func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o644) }

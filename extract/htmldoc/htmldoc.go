@@ -38,7 +38,7 @@ type Options struct {
 	// URL is where the page came from, to resolve a relative canonical URL.
 	URL string
 	// MaxDepth caps element nesting; deeper tags are dropped and their
-	// text kept (default 512).
+	// text kept (default 256; the HTML parser refuses more than 512).
 	MaxDepth int
 	// MaxLibraryBytes is the largest page handed to the main-content
 	// library; larger ones are read by the structure walk alone, which is
@@ -72,7 +72,7 @@ func Parse(ctx context.Context, data []byte, o *Options) (res *Result, err error
 	}
 	maxDepth := o.MaxDepth
 	if maxDepth <= 0 {
-		maxDepth = 512
+		maxDepth = 256
 	}
 	maxLib := o.MaxLibraryBytes
 	if maxLib <= 0 {
@@ -100,6 +100,11 @@ func Parse(ctx context.Context, data []byte, o *Options) (res *Result, err error
 		return nil, err
 	}
 	root, err := html.Parse(bytes.NewReader(text))
+	for d := maxDepth / 2; err != nil && strings.Contains(err.Error(), "exceeds") && d >= 16; d /= 2 {
+		// The tree builder nests deeper than the tokens suggest
+		// (misnested formatting elements are reopened): flatten harder.
+		root, err = html.Parse(bytes.NewReader(flatten(text, d)))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("html: parse: %w", err)
 	}
@@ -129,6 +134,11 @@ func Parse(ctx context.Context, data []byte, o *Options) (res *Result, err error
 func mainText(root *html.Node, base *url.URL, useLibrary bool) (text, method string) {
 	walked, marked := structureText(root)
 	if !useLibrary {
+		return walked, "structure"
+	}
+	if textLen(root) < 500 {
+		// Too short for the library's statistics, which then repeat
+		// or drop text: the whole page is the content.
 		return walked, "structure"
 	}
 	lib := libraryText(root, base)

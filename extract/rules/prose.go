@@ -1,0 +1,659 @@
+package rules
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/thesisdb/thesisdb/schema"
+)
+
+// Lexicon is the published list of cue phrases LexiconStance counts, in
+// lower case. A trailing "*" matches any word ending ("outperform*" covers
+// "outperforms", "outperformed", "outperformance").
+var Lexicon = struct{ Bullish, Bearish []string }{
+	Bullish: []string{
+		"bullish", "outperform*", "upside", "undervalued", "cheap", "cheaper", "cheapest",
+		"tailwind*", "room to run", "room to grow", "rally", "rallies", "catch-up", "rebound*",
+		"recover*", "attractive*", "opportunit*", "poised", "runway", "benefit*", "favor*", "favour*",
+		"boost*", "support*", "upgrade*", "overweight", "accelerat*", "improv*", "resilien*",
+		"strong", "strength*", "buy", "beat", "beats", "higher earnings", "re-rating", "rerating",
+	},
+	Bearish: []string{
+		"bearish", "underperform*", "downside", "overvalued", "expensive", "stretched", "headwind*",
+		"bubble", "sell-off", "selloff", "decline*", "deteriorat*", "slowdown", "recession*",
+		"contraction", "underweight", "downgrade*", "weak*", "lagging", "lags", "drag", "short-lived",
+		"disappoint*", "skeptic*", "sceptic*", "vulnerab*", "compress*", "pressure*", "sell",
+		"overbought", "de-rating", "derating", "crowded", "worse", "worsen*", "avoid", "delinquen*",
+		"reduce exposure", "cautious", "overpriced", "squeeze*",
+	},
+}
+
+func lexiconRe(words []string) *regexp.Regexp {
+	alts := make([]string, len(words))
+	for i, w := range words {
+		if s, ok := strings.CutSuffix(w, "*"); ok {
+			alts[i] = regexp.QuoteMeta(s) + `[a-z]*`
+		} else {
+			alts[i] = regexp.QuoteMeta(w)
+		}
+	}
+	return regexp.MustCompile(`\b(?:` + strings.Join(alts, "|") + `)\b`)
+}
+
+var (
+	bullRe = lexiconRe(Lexicon.Bullish)
+	bearRe = lexiconRe(Lexicon.Bearish)
+	// negators cancel a cue that follows them within three words.
+	negators = map[string]bool{"not": true, "no": true, "never": true, "without": true, "hardly": true, "isn't": true, "aren't": true, "won't": true, "don't": true, "doesn't": true, "lack": true}
+)
+
+// cueCount counts the bullish and bearish cues in text, ignoring cues one
+// of the three words before negates ("not cheap", "not forecasting a
+// recession") and cues that are part of a hyphenated word ("buy-now").
+func cueCount(text string) (bull, bear int) {
+	lower := strings.ToLower(strings.ReplaceAll(text, "’", "'"))
+	count := func(re *regexp.Regexp) int {
+		n := 0
+		for _, m := range re.FindAllStringIndex(lower, -1) {
+			if (m[0] > 0 && lower[m[0]-1] == '-') || (m[1] < len(lower) && lower[m[1]] == '-') {
+				continue
+			}
+			before := strings.Fields(lower[max(0, m[0]-40):m[0]])
+			negated := false
+			for k := max(0, len(before)-3); k < len(before); k++ {
+				if negators[strings.Trim(before[k], ".,;:()\"")] {
+					negated = true
+				}
+			}
+			if !negated {
+				n++
+			}
+		}
+		return n
+	}
+	return count(bullRe), count(bearRe)
+}
+
+// LexiconStance is the stance of free prose by counting Lexicon cues:
+// fewer than 3 cues in all is neutral; otherwise bullish when bullish cues
+// are at least twice the bearish ones, bearish in the opposite case, and
+// mixed in between. It is a shallow reading, so the extractor reports no
+// confidence for it (confidence stays null, as the text states none).
+func LexiconStance(text string) schema.Stance {
+	b, r := cueCount(text)
+	switch {
+	case b+r < 3:
+		return schema.Neutral
+	case b >= 2*r:
+		return schema.Bullish
+	case r >= 2*b:
+		return schema.Bearish
+	}
+	return schema.Mixed
+}
+
+// proseTitle is the document's title: doc.Title when the loader found one
+// (front matter, a Markdown heading, an HTML title), else the first line of
+// three words or more, skipping page furniture such as a lone "close".
+func proseTitle(doc *schema.Document, lines []line) string {
+	first := ""
+	for _, l := range lines {
+		if l.raw != "" {
+			first = l.raw
+			break
+		}
+	}
+	if t := strings.TrimSpace(doc.Title); t != "" && (t != first || len(strings.Fields(t)) >= 3) {
+		return t
+	}
+	for _, l := range lines {
+		if w := len(strings.Fields(l.text)); w >= 3 && w <= 25 {
+			return l.text
+		}
+	}
+	if t := strings.TrimSpace(doc.Title); t != "" {
+		return t
+	}
+	return first
+}
+
+// thesisCueRe matches the phrases with which authors state their thesis.
+var thesisCueRe = regexp.MustCompile(`(?i)\b(?:(?:I|we)(?:'m|’m|'re|’re| am| are)? (?:believe|think|expect|argue|remain|see|are (?:bullish|bearish|positive|negative|constructive|cautious))|our (?:thesis|view|call|base case)|the thesis|in (?:our|my) view)\b`)
+
+// proseStatement picks the statement: the first sentence that states a
+// thesis in so many words ("I believe", "we expect", "our thesis"); else the
+// sentence with the most stance cues (at least two); else the first
+// sentence of the first paragraph of 15 words or more. Questions and list
+// items are passed over.
+func proseStatement(lines []line) string {
+	var best string
+	bestCues := 1
+	var firstLong string
+	for _, l := range lines {
+		if l.text == "" || isListItem(l.raw) || l.heading > 0 {
+			continue
+		}
+		long := len(strings.Fields(l.text)) >= 15
+		for _, s := range sentences(l.raw) {
+			if strings.HasSuffix(s, "?") {
+				continue
+			}
+			if thesisCueRe.MatchString(s) {
+				return s
+			}
+			b, r := cueCount(s)
+			if b+r > bestCues {
+				best, bestCues = s, b+r
+			}
+			if long && firstLong == "" {
+				firstLong = s
+			}
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return firstLong
+}
+
+func isListItem(s string) bool {
+	if strings.HasPrefix(s, "- ") || strings.HasPrefix(s, "* ") || strings.HasPrefix(s, "• ") {
+		return true
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i > 0 && i < len(s) && (s[i] == '.' || s[i] == ')')
+}
+
+var (
+	// stmtHorizonRe finds a horizon in a thesis statement: "over
+	// 2025-2030", "over the next 12 to 24 months", "by 2030".
+	stmtHorizonRe = regexp.MustCompile(`(?i)\b(?:over|through|across|during|within|in|for)\s+(?:the\s+)?(?:next\s+|coming\s+)?(\d{4}\s*[-–]\s*\d{4}|\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years|quarters)|\d+\s+(?:months|years|quarters))\b|\b(?:by|through|until)\s+(20\d\d)\b`)
+	// fwdHorizonRe finds a forward-looking span in prose: "in the 12 to 24
+	// months following", "over the next 3 years".
+	fwdHorizonRe = regexp.MustCompile(`(?i)\b(\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years))\s+(?:following|after|ahead)\b|\b(?:next|coming)\s+(\d+(?:\s*(?:[-–]|to)\s*\d+)?\s+(?:months|years))\b`)
+	rangeToRe    = regexp.MustCompile(`\s*(?:to|–|-)\s*`)
+)
+
+// horizonIn returns the horizon a statement names, ranges written "a-b".
+func horizonIn(s string) *string {
+	m := stmtHorizonRe.FindStringSubmatch(s)
+	if m == nil {
+		return nil
+	}
+	h := m[1]
+	if h == "" {
+		h = m[2]
+	}
+	return normHorizon(h)
+}
+
+// forwardHorizon returns the first forward-looking span the prose names.
+func forwardHorizon(lines []line) *string {
+	for _, l := range lines {
+		if m := fwdHorizonRe.FindStringSubmatch(l.text); m != nil {
+			if m[1] != "" {
+				return normHorizon(m[1])
+			}
+			return normHorizon(m[2])
+		}
+	}
+	return nil
+}
+
+func normHorizon(h string) *string {
+	num, unit, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if unit == "" {
+		out := rangeToRe.ReplaceAllString(num, "-")
+		return &out
+	}
+	// "12 to 24 months": the number part is everything but the last word.
+	f := strings.Fields(h)
+	num = strings.Join(f[:len(f)-1], " ")
+	out := rangeToRe.ReplaceAllString(num, "-") + " " + f[len(f)-1]
+	return &out
+}
+
+// abbreviations end in a full stop without ending a sentence.
+var abbreviations = map[string]bool{
+	"vs": true, "e.g": true, "i.e": true, "mr": true, "mrs": true, "ms": true, "dr": true,
+	"inc": true, "corp": true, "co": true, "ltd": true, "no": true, "st": true, "u.s": true,
+	"u.k": true, "approx": true, "est": true, "fig": true, "jan": true, "feb": true, "mar": true,
+	"apr": true, "jun": true, "jul": true, "aug": true, "sep": true, "sept": true, "oct": true,
+	"nov": true, "dec": true, "p": true, "pp": true, "cf": true, "al": true,
+}
+
+// sentences splits a line into sentences, each a verbatim substring of it:
+// a sentence ends at ".", "!" or "?" (and any closing quote) followed by
+// space and an upper-case letter, digit or quote, unless the word before
+// the full stop is an abbreviation or an initial.
+func sentences(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '.' && c != '!' && c != '?' {
+			continue
+		}
+		end := i + 1
+		for end < len(s) && strings.ContainsRune(`"')”’`, rune(s[end])) {
+			end++
+		}
+		for end < len(s) && (s[end] == 0xe2) { // closing ” or ’ (3 bytes)
+			r, sz := utf8.DecodeRuneInString(s[end:])
+			if r != '”' && r != '’' {
+				break
+			}
+			end += sz
+		}
+		if end >= len(s) || s[end] != ' ' {
+			continue
+		}
+		j := end
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		if j >= len(s) {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(s[j:])
+		if !(unicode.IsUpper(r) || unicode.IsDigit(r) || r == '"' || r == '“' || r == '(' || r == '$') {
+			continue
+		}
+		if c == '.' {
+			w := s[start:i]
+			if k := strings.LastIndexAny(w, " (\t"); k >= 0 {
+				w = w[k+1:]
+			}
+			lw := strings.ToLower(w)
+			if abbreviations[lw] || (len(w) == 1 && unicode.IsUpper(rune(w[0]))) {
+				continue
+			}
+		}
+		if seg := strings.TrimSpace(s[start:end]); seg != "" {
+			out = append(out, seg)
+		}
+		start = j
+		i = j - 1
+	}
+	if seg := strings.TrimSpace(s[start:]); seg != "" {
+		out = append(out, seg)
+	}
+	return out
+}
+
+const (
+	numPat   = `(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?`
+	signPat  = `[~≈+±−-]?`
+	currPat  = `(?:US\$|C\$|A\$|\$|€|£|¥)`
+	scalePat = `(?:\s?(?:trillion|billion|million|thousand|tn|bn|mn)\b|[TBMKbmk]\b)?`
+	unitPat  = `(?:\s?(?:%|percent\b|per cent\b|bps\b|bp\b|basis points?\b|pp\b|percentage points?\b|[xX]\b|×))`
+)
+
+var (
+	// figureRe finds the figures prose data points are made of: currency
+	// amounts, percentages, basis points, percentage points and multiples
+	// (each possibly a range), and ranges of months or years. Bare
+	// numbers (years, list numbers, names like "Russell 2000") never match.
+	figureRe = regexp.MustCompile(
+		signPat + currPat + numPat + scalePat + `(?:\s?(?:-|–|to)\s?` + currPat + `?` + numPat + scalePat + `)?\+?` +
+			`|` + signPat + numPat + unitPat + `?(?:\s?(?:-|–|to)\s?` + signPat + numPat + `\+?)?` + unitPat + `\+?` +
+			`|` + numPat + `\s?(?:-|–|to)\s?` + numPat + `\s(?:months|years|weeks|quarters)\b`)
+	// peRe finds P/E ratios written without an "x": "a P/E of 18".
+	peRe = regexp.MustCompile(`P/E(?:\s+ratio)?\s+(?:of|is|at|was|near|around)\s+(~?` + numPat + `)`)
+	// joinRe is the text between two figures that makes them one value:
+	// "5% to perhaps 3% or 4%", "18.0% vs. 10.8%", "4.14% and 4.26%".
+	joinRe = regexp.MustCompile(`^(?:\s*,)?\s*(?:to|or|and|vs\.?|versus|-|–|/)(?:\s+(?:perhaps|possibly|maybe|just|about|around|roughly|as much as))?\s*$`)
+)
+
+type span struct{ start, end int }
+
+// figures returns the figure spans of a sentence, merged where a short
+// connector joins them into one value.
+func figures(s string) []span {
+	var spans []span
+	for _, m := range figureRe.FindAllStringIndex(s, -1) {
+		a, b := m[0], m[1]
+		if a > 0 {
+			r, _ := utf8.DecodeLastRuneInString(s[:a])
+			if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '/' || r == '.' {
+				continue // "Q2", "Mag7", "H1": part of a name
+			}
+		}
+		spans = append(spans, span{a, b})
+	}
+	for _, m := range peRe.FindAllStringSubmatchIndex(s, -1) {
+		a, b := m[2], m[3]
+		overlap := false
+		for _, sp := range spans {
+			if a < sp.end && sp.start < b {
+				overlap = true
+			}
+		}
+		if !overlap {
+			spans = append(spans, span{a, b})
+		}
+	}
+	if len(spans) < 2 {
+		return spans
+	}
+	sortSpans(spans)
+	merged := spans[:1]
+	for _, sp := range spans[1:] {
+		last := &merged[len(merged)-1]
+		if joinRe.MatchString(s[last.end:sp.start]) {
+			last.end = sp.end
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	return merged
+}
+
+func sortSpans(s []span) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].start < s[j-1].start; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// proseDataPoints returns a data point for every figure stated in the
+// prose lines, each quoting its sentence.
+func proseDataPoints(lines []line, perspectiveOf []string) []schema.DataPoint {
+	var out []schema.DataPoint
+	for i, l := range lines {
+		if l.raw == "" || !strings.ContainsAny(l.raw, "0123456789") {
+			continue
+		}
+		var persp *string
+		if i < len(perspectiveOf) && perspectiveOf[i] != "" {
+			p := perspectiveOf[i]
+			persp = &p
+		}
+		for _, s := range sentences(l.raw) {
+			spans := figures(s)
+			if len(spans) == 0 {
+				continue
+			}
+			src := sourceOf(s)
+			prev := ""
+			for _, sp := range spans {
+				ind := indicatorFor(s, sp, prev)
+				prev = ind
+				out = append(out, schema.DataPoint{
+					Indicator:   ind,
+					Value:       strings.TrimSpace(s[sp.start:sp.end]),
+					Source:      src,
+					Perspective: persp,
+					Quote:       s,
+				})
+			}
+		}
+	}
+	return out
+}
+
+var (
+	sourceParenRe = regexp.MustCompile(`\((?i:source|sources)\s*:\s*([^)]+)\)`)
+	accordingRe   = regexp.MustCompile(`(?i)\baccording to\s+([^,;()]+?)(?:[,;()]|\.\s|\.$|$)`)
+	perRe         = regexp.MustCompile(`\b(?:per|via)\s+([A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*)`)
+	saidRe        = regexp.MustCompile(`\b(noted|notes|reported|reports|said|says|estimated|estimates|expects|expected|forecasts|projects|projected|found|finds|data shows?|data showed)\b`)
+	sourceTrimRe  = regexp.MustCompile(`(?i)^(?:the|a|an|same|latest|recent|new)\s+`)
+	sourceTailRe  = regexp.MustCompile(`\s+(?:report|survey|data|note|analysis|study|estimates?)$`)
+)
+
+// genericSubjects are sentence subjects that are not sources.
+var genericSubjects = map[string]bool{
+	"i": true, "we": true, "they": true, "it": true, "this": true, "that": true, "the": true,
+	"a": true, "an": true, "but": true, "and": true, "however": true, "meanwhile": true, "also": true,
+	"in": true, "as": true, "investors": true, "analysts": true, "economists": true, "strategists": true,
+	"markets": true, "some": true, "many": true, "most": true, "while": true, "so": true,
+}
+
+// sourceOf returns who a sentence attributes its figures to: "(Source:
+// X)", "according to X", "per X" or "X noted/reported/said/expects".
+func sourceOf(s string) *string {
+	clean := func(v string) *string {
+		v = strings.TrimSpace(v)
+		for {
+			t := sourceTrimRe.ReplaceAllString(v, "")
+			if t == v {
+				break
+			}
+			v = t
+		}
+		if t := sourceTailRe.ReplaceAllString(v, ""); t != "" && strings.ContainsAny(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			v = t
+		}
+		v = strings.TrimRight(strings.TrimSpace(v), ".")
+		if v == "" || !strings.ContainsAny(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			return nil
+		}
+		return &v
+	}
+	if m := sourceParenRe.FindStringSubmatch(s); m != nil {
+		return clean(m[1])
+	}
+	if m := accordingRe.FindStringSubmatch(s); m != nil {
+		if v := clean(m[1]); v != nil {
+			return v
+		}
+	}
+	if m := perRe.FindStringSubmatch(s); m != nil {
+		return clean(m[1])
+	}
+	for _, m := range saidRe.FindAllStringIndex(s, -1) {
+		words := strings.Fields(s[:m[0]])
+		k := len(words)
+		for k > 0 {
+			w := strings.Trim(words[k-1], ",;:")
+			if w != words[k-1] {
+				break
+			}
+			r, _ := utf8.DecodeRuneInString(w)
+			if !unicode.IsUpper(r) && w != "&" {
+				break
+			}
+			k--
+		}
+		for k < len(words) && genericSubjects[strings.ToLower(words[k])] {
+			k++
+		}
+		if k < len(words) && len(words)-k <= 5 {
+			v := strings.Join(words[k:], " ")
+			return &v
+		}
+	}
+	return nil
+}
+
+// stopWords end an indicator phrase: articles, pronouns, auxiliaries,
+// common verbs, conjunctions and prepositions other than "of".
+var stopWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`a an the this that these those it its their his her our my your we i they you he she
+		is are was were be been being has have had will would could should may might can do does did
+		noted said reported says notes saw sees see expects expect expected estimates estimated shows show showed
+		and or but while with as because since when where which who whom whose if so than then also just only
+		to in on at by for from into over under after before per according via about around across through
+		up down rose fell gained lost grew increased decreased declined dropped climbed jumped slipped surged
+		roughly approximately nearly almost some any each every all most many much more less same
+		earning earned returned trading traded trade stands stood reached hit totaled totalled averaged
+		translates translate translated means mean meant leaves left gives give gave makes make made
+		there here now currently still even already yet very too next below above well beyond versus vs
+		found find finds slowed fallen risen grown grow rise fall sits sit remained remains stayed stays
+		cut widened narrowed eased expanded contracted soared plunged tumbled edged trades looks near
+		add adds added sits sat takes accounts account represents represent equals equal implies imply`) {
+		stopWords[w] = true
+	}
+}
+
+// metricNouns, right after a figure, name what it measures ("a 33% EPS
+// boost", "a 22% discount").
+var metricNouns = map[string]bool{
+	"boost": true, "advantage": true, "discount": true, "premium": true, "increase": true,
+	"decrease": true, "decline": true, "drop": true, "gain": true, "gains": true, "rise": true,
+	"growth": true, "return": true, "returns": true, "yield": true, "margin": true, "margins": true,
+	"share": true, "stake": true, "cut": true, "cuts": true, "hike": true, "hikes": true, "upside": true,
+	"downside": true, "rally": true, "jump": true, "fall": true, "spread": true,
+	"improvement": true, "contraction": true, "expansion": true, "rate": true, "weighting": true,
+	"allocation": true, "correction": true, "slump": true, "surge": true, "shortfall": true, "surplus": true,
+	"deficit": true, "haircut": true,
+}
+
+// indicatorFor names what the figure at sp measures: the noun phrase
+// after it when that starts with a measure word or an acronym ("33% EPS
+// boost"), "share of X" for "n% of X", else the noun phrase before it in
+// its clause ("a Nasdaq 100 P/E ratio of 31.89X"), else the phrase after
+// it, else what it is an amount of, else the previous figure's indicator,
+// else the sentence's subject.
+func indicatorFor(s string, sp span, prev string) string {
+	right := phraseAfter(s[sp.end:])
+	if right != "" {
+		first := strings.Fields(right)[0]
+		if metricNouns[strings.ToLower(first)] || isAcronym(first) {
+			return right
+		}
+	}
+	// "40% of users": a share of something.
+	if strings.HasSuffix(s[sp.start:sp.end], "%") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(s[sp.end:]), "of "); ok {
+			if of := phraseAfter(rest); of != "" {
+				return "share of " + of
+			}
+		}
+	}
+	if left := phraseBefore(s[:sp.start]); left != "" {
+		return left
+	}
+	if right != "" {
+		return right
+	}
+	// "25 basis points of steepening": what the figure is an amount of.
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(s[sp.end:]), "of "); ok {
+		if of := phraseAfter(rest); of != "" {
+			return of
+		}
+	}
+	if prev != "" {
+		return prev
+	}
+	if subj := subjectOf(s); subj != "" {
+		return subj
+	}
+	return "figure"
+}
+
+// pastTense reports whether w looks like a lower-case past-tense verb
+// ("bottomed", "climbed"), which ends no noun phrase.
+func pastTense(w string) bool {
+	return len(w) > 4 && strings.HasSuffix(w, "ed") && w == strings.ToLower(w)
+}
+
+func isAcronym(w string) bool {
+	up := 0
+	for _, r := range w {
+		if unicode.IsUpper(r) {
+			up++
+		} else if unicode.IsLower(r) {
+			continue
+		} else if r != '/' && r != '&' {
+			return false
+		}
+	}
+	return up >= 2
+}
+
+// tokens splits text into words, trimming the punctuation around them but
+// keeping that inside ("P/E", "(XLU)", "S&P").
+func tokens(s string) []string {
+	f := strings.Fields(s)
+	out := f[:0]
+	for _, w := range f {
+		w = strings.TrimRight(w, ",.;:!?\"”’")
+		w = strings.TrimLeft(w, "\"“‘")
+		if w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// clauseBreak reports whether a rune ends a clause for phrase purposes.
+func clauseBreak(r rune) bool { return strings.ContainsRune(",;:—–!?", r) }
+
+// phraseBefore is the noun phrase that ends just before a figure, within
+// its clause, with trailing connectors ("was", "up just", "of") removed.
+func phraseBefore(s string) string {
+	if k := strings.LastIndexFunc(s, clauseBreak); k >= 0 {
+		_, sz := utf8.DecodeRuneInString(s[k:])
+		s = s[k+sz:]
+	}
+	w := tokens(s)
+	for len(w) > 0 && (stopWords[strings.ToLower(w[len(w)-1])] || w[len(w)-1] == "of" || pastTense(w[len(w)-1])) {
+		w = w[:len(w)-1]
+	}
+	k := len(w)
+	for k > 0 && len(w)-k < 6 && !stopWords[strings.ToLower(w[k-1])] {
+		k--
+	}
+	w = w[k:]
+	for len(w) > 0 && w[0] == "of" {
+		w = w[1:]
+	}
+	return strings.Join(w, " ")
+}
+
+// phraseAfter is the noun phrase that starts right after a figure: words
+// up to the first stop word or clause break, at most five.
+func phraseAfter(s string) string {
+	if k := strings.IndexFunc(s, func(r rune) bool { return clauseBreak(r) || r == '(' }); k >= 0 {
+		s = s[:k]
+	}
+	var out []string
+	for _, w := range tokens(s) {
+		lw := strings.ToLower(w)
+		if (stopWords[lw] && !metricNouns[lw]) || len(out) >= 5 {
+			break
+		}
+		if lw == "of" && len(out) == 0 {
+			break
+		}
+		if strings.ContainsAny(w, "0123456789") && len(out) == 0 {
+			break // "13.7X 2024 FFO": a year is not the measure
+		}
+		out = append(out, w)
+	}
+	for len(out) > 0 && out[len(out)-1] == "of" {
+		out = out[:len(out)-1]
+	}
+	return strings.Join(out, " ")
+}
+
+// subjectOf is the first noun phrase of a sentence: its leading stop words
+// skipped, then words up to the next stop word (keeping "of" and "into").
+func subjectOf(s string) string {
+	w := tokens(s)
+	i := 0
+	for i < len(w) && stopWords[strings.ToLower(w[i])] {
+		i++
+	}
+	var out []string
+	for ; i < len(w) && len(out) < 6; i++ {
+		lw := strings.ToLower(w[i])
+		if (stopWords[lw] && lw != "into") || strings.ContainsAny(w[i], "0123456789%$") {
+			break
+		}
+		out = append(out, w[i])
+	}
+	for len(out) > 0 && (out[len(out)-1] == "of" || out[len(out)-1] == "into") {
+		out = out[:len(out)-1]
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,603 @@
+package rules
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/thesisdb/thesisdb/schema"
+)
+
+// note is what the structured reading found in a document. Fields stay
+// zero when the document does not state them.
+type note struct {
+	title, statement       string
+	stance                 schema.Stance
+	confidence, conviction *float64
+	horizon                *string
+	author, published      *string
+	sections               []*section
+	points                 []schema.DataPoint
+	// perspectiveOf gives, for each line, the perspective of the research
+	// section it sits in ("" before the first section).
+	perspectiveOf []string
+}
+
+// structured reports whether the document has any research-note structure.
+func (n *note) structured() bool {
+	return n.stance != "" || len(n.sections) > 0 || len(n.points) > 0 || n.conviction != nil || n.confidence != nil
+}
+
+// section is one research perspective ("Rates Research") of a note.
+type section struct {
+	perspective            string
+	stance                 schema.Stance
+	confidence, conviction *float64
+	horizon, summary, asOf *string
+	text                   []string // its prose lines, for the lexicon
+}
+
+var (
+	// researchRe matches a perspective heading: "Rates Research",
+	// "## Credit View", "Equity Perspective".
+	researchRe = regexp.MustCompile(`^([A-Za-z][A-Za-z&/\- ]{0,30}?)\s+(?:Research|Views?|Perspective)$`)
+	// horizonRe matches a horizon as research platforms write it.
+	horizonRe = regexp.MustCompile(`(?i)^(?:(?:\d+\s*[-–]\s*\d+|\d+\+?|<\s*\d+)\s*(?:years?|yrs?|months?|mos?|weeks?|days?|quarters?)|(?:short|medium|long|near)[- ]term)$`)
+	tagRe     = regexp.MustCompile(`^[a-z]+(?:[ -][a-z]+){0,2}$`)
+	entriesRe = regexp.MustCompile(`(?i)^\(\d+ entr(?:y|ies)\)$`)
+	kvRe      = regexp.MustCompile(`(?i)^(?:[-*•]\s+)?(indicator|metric|value|source|implication)\s*:\s*(.*)$`)
+	fieldRe   = regexp.MustCompile(`(?i)^(confidence|conviction|horizon|time horizon|stance|rating|by|author|updated|last updated|published|date|thesis|statement)\s*:\s*(.*)$`)
+	// byRe matches "By Jane Doe" bylines without a colon.
+	byRe      = regexp.MustCompile(`^By\s+([A-Z][\p{L}.'’-]*(?:\s+[A-Z][\p{L}.'’-]*){0,4})$`)
+	updatedRe = regexp.MustCompile(`(?i)^(?:last\s+)?(?:updated|published|posted)\s*(?:on\s*)?:?\s*(.+)$`)
+	boldDPRe  = regexp.MustCompile(`^[-*+•]\s+\*\*([^*]+?):?\*\*\s*:?\s*(.+)$`)
+	srcParRe  = regexp.MustCompile(`\((?i:source|sources|src)\s*:\s*([^)]+)\)`)
+	sepRowRe  = regexp.MustCompile(`^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$`)
+)
+
+// skipLines are section furniture that carries no content.
+var skipLines = map[string]bool{
+	"key data points": true, "data points": true, "key data": true, "sources": true,
+	"source": true, "references": true, "close": true,
+}
+
+// parseNote reads the research-note structure of lines. It never fails:
+// what it does not recognise is left to the prose reading.
+func parseNote(lines []line) *note {
+	n := &note{perspectiveOf: make([]string, len(lines))}
+	var (
+		cur          *section
+		dp           *schema.DataPoint
+		table        *tableCols
+		pending      string // field whose value is on the next line
+		afterBadge   bool   // the previous line was a badge (tags may follow)
+		headerProse  []line
+		headerStance bool
+		headerHeader string // a Markdown "# " title in the header
+	)
+	persp := func() *string {
+		if cur == nil {
+			return nil
+		}
+		p := cur.perspective
+		return &p
+	}
+	flush := func() {
+		if dp != nil && strings.TrimSpace(dp.Indicator) != "" && strings.TrimSpace(dp.Value) != "" && dp.Quote != "" {
+			n.points = append(n.points, *dp)
+		}
+		dp = nil
+	}
+	setScore := func(dst **float64, v string) {
+		if f, ok := schema.ParseScore(v); ok {
+			*dst = &f
+		}
+	}
+	// field applies one "key: value" field to the current section or the
+	// header; unknown keys and unreadable values are ignored.
+	field := func(key, val string) {
+		key = strings.ToLower(key)
+		val = strings.TrimSpace(val)
+		switch key {
+		case "confidence":
+			if cur != nil {
+				setScore(&cur.confidence, val)
+			} else {
+				setScore(&n.confidence, val)
+			}
+		case "conviction":
+			if cur != nil {
+				setScore(&cur.conviction, val)
+			} else {
+				setScore(&n.conviction, val)
+			}
+		case "horizon", "time horizon":
+			if val == "" {
+				return
+			}
+			if cur != nil {
+				cur.horizon = &val
+			} else {
+				n.horizon = &val
+			}
+		case "stance", "rating":
+			st, h, ok := parseBadge(val)
+			if !ok {
+				if s, ok2 := schema.ParseStance(val); ok2 {
+					st, ok = s, true
+				}
+			}
+			if !ok {
+				return
+			}
+			if cur != nil {
+				cur.stance = st
+				if h != "" && cur.horizon == nil {
+					cur.horizon = &h
+				}
+			} else {
+				n.stance, headerStance = st, true
+				if h != "" && n.horizon == nil {
+					n.horizon = &h
+				}
+			}
+		case "by", "author":
+			if val != "" && n.author == nil {
+				n.author = &val
+			}
+		case "updated", "last updated", "published", "date":
+			if d := normDate(val); d != nil {
+				if cur != nil && cur.asOf == nil {
+					cur.asOf = d
+				} else if n.published == nil {
+					n.published = d
+				}
+			}
+		case "thesis", "statement":
+			if val != "" && n.statement == "" {
+				n.statement = val
+			}
+		}
+	}
+
+	for i, ln := range lines {
+		if cur != nil {
+			n.perspectiveOf[i] = cur.perspective
+		}
+		t := ln.text
+		if t == "" {
+			continue
+		}
+		if pending != "" {
+			k := pending
+			pending = ""
+			if _, _, isKV := cutField(t); !isKV {
+				field(k, t)
+				continue
+			}
+		}
+
+		// A new research perspective.
+		if p, ok := perspectiveHeading(lines, i); ok {
+			flush()
+			table = nil
+			cur = &section{perspective: p}
+			n.sections = append(n.sections, cur)
+			n.perspectiveOf[i] = p
+			afterBadge = false
+			continue
+		}
+
+		// Data point tables.
+		if table != nil {
+			if strings.Contains(t, "|") {
+				if sepRowRe.MatchString(t) {
+					continue
+				}
+				if p, ok := table.row(ln, persp()); ok {
+					n.points = append(n.points, p)
+				}
+				continue
+			}
+			table = nil
+		}
+		if tc := tableHeader(t); tc != nil {
+			flush()
+			table = tc
+			continue
+		}
+
+		// indicator:/value:/source:/implication: blocks.
+		if m := kvRe.FindStringSubmatch(t); m != nil {
+			key, val := strings.ToLower(m[1]), strings.TrimSpace(m[2])
+			switch key {
+			case "indicator", "metric":
+				flush()
+				dp = &schema.DataPoint{Indicator: val, Perspective: persp()}
+			case "value":
+				if dp != nil {
+					dp.Value, dp.Quote = val, ln.raw
+				}
+			case "source":
+				if dp != nil && val != "" {
+					dp.Source = &val
+				}
+			case "implication":
+				if dp != nil && val != "" {
+					dp.Implication = &val
+				}
+			}
+			continue
+		}
+		flush()
+
+		// "- **Indicator**: value (Source: X) — implication" bullets.
+		if p, ok := boldDataPoint(ln, persp()); ok {
+			n.points = append(n.points, p)
+			continue
+		}
+
+		// Stance badges: "Bullishgeneralactive", "Bearish0-5 Year",
+		// "Bearish · 0-5 Year", or the stance alone.
+		if st, h, ok := parseBadge(t); ok {
+			if cur != nil {
+				if cur.stance == "" {
+					cur.stance = st
+				}
+				if h != "" && cur.horizon == nil {
+					cur.horizon = &h
+				}
+			} else if !headerStance {
+				n.stance, headerStance = st, true
+				if h != "" && n.horizon == nil {
+					n.horizon = &h
+				}
+			}
+			afterBadge = true
+			continue
+		}
+		if afterBadge {
+			// Badge parts the HTML loader puts on lines of their own.
+			if horizonRe.MatchString(t) {
+				if cur != nil && cur.horizon == nil {
+					cur.horizon = &t
+				} else if cur == nil && n.horizon == nil {
+					n.horizon = &t
+				}
+				continue
+			}
+			if cur == nil && tagRe.MatchString(t) && len(t) <= 20 {
+				continue
+			}
+		}
+		afterBadge = false
+
+		// "Confidence: 7/10|Conviction: 4/10", "Conviction:" + next line.
+		if kvs, ok := fieldList(t); ok {
+			for _, kv := range kvs {
+				if kv[1] == "" {
+					pending = kv[0]
+				} else {
+					field(kv[0], kv[1])
+				}
+			}
+			continue
+		}
+		if m := byRe.FindStringSubmatch(t); m != nil && cur == nil {
+			field("by", m[1])
+			continue
+		}
+		if m := updatedRe.FindStringSubmatch(t); m != nil {
+			if d := normDate(m[1]); d != nil {
+				field("date", m[1])
+				continue
+			}
+		}
+		if d := normDate(t); d != nil {
+			if cur != nil {
+				if cur.asOf == nil {
+					cur.asOf = d
+				}
+			} else if n.published == nil {
+				n.published = d
+			}
+			continue
+		}
+		if entriesRe.MatchString(t) || skipLines[strings.ToLower(strings.TrimRight(t, ":"))] {
+			continue
+		}
+
+		// Prose.
+		if cur != nil {
+			cur.text = append(cur.text, t)
+			if cur.summary == nil && len(strings.Fields(t)) >= 12 {
+				s := t
+				cur.summary = &s
+			}
+			continue
+		}
+		if ln.heading == 1 && headerHeader == "" {
+			headerHeader = t
+			continue
+		}
+		headerProse = append(headerProse, ln)
+	}
+	flush()
+
+	if !n.structured() {
+		return n
+	}
+	// Title and statement of a structured note: a Markdown "# " title or
+	// the first short line of the header; the statement is the first
+	// sentence-length header line after it.
+	n.title = headerHeader
+	rest := headerProse
+	if n.title == "" {
+		for k, l := range headerProse {
+			if w := len(strings.Fields(l.text)); w >= 2 && w <= 20 {
+				n.title = strings.TrimSpace(strings.TrimPrefix(l.text, "# "))
+				rest = headerProse[k+1:]
+				break
+			}
+		}
+	}
+	if n.statement == "" {
+		for _, l := range rest {
+			if len(strings.Fields(l.text)) >= 6 {
+				n.statement = l.text
+				break
+			}
+		}
+	}
+	return n
+}
+
+// perspectiveHeading reports whether lines[i] opens a research
+// perspective, and which: "Rates Research" gives "rates". A Markdown
+// heading of level 2 or more also opens one when a stance badge or
+// "Stance:" field follows it within two lines.
+func perspectiveHeading(lines []line, i int) (string, bool) {
+	t := lines[i].text
+	if len(t) > 60 {
+		return "", false
+	}
+	if m := researchRe.FindStringSubmatch(t); m != nil {
+		return strings.ToLower(strings.TrimSpace(m[1])), true
+	}
+	if lines[i].heading < 2 {
+		return "", false
+	}
+	seen := 0
+	for j := i + 1; j < len(lines) && seen < 2; j++ {
+		nt := lines[j].text
+		if nt == "" {
+			continue
+		}
+		seen++
+		if _, _, ok := parseBadge(nt); ok {
+			return strings.ToLower(t), true
+		}
+		if k, v, ok := cutField(nt); ok && (k == "stance" || k == "rating") && v != "" {
+			return strings.ToLower(t), true
+		}
+	}
+	return "", false
+}
+
+// badgeWords are the stance words a badge may start with.
+var badgeWords = []string{"bullish", "bearish", "neutral", "mixed"}
+
+// parseBadge reads a stance badge: the stance word, optionally glued to or
+// followed by a horizon ("Bearish0-5 Year", "Bearish · 0-5 Year") or by
+// lower-case platform tags ("Bullishgeneralactive", "Bullish · general").
+func parseBadge(t string) (st schema.Stance, horizon string, ok bool) {
+	if len(t) > 60 {
+		return "", "", false
+	}
+	lower := strings.ToLower(t)
+	for _, w := range badgeWords {
+		if !strings.HasPrefix(lower, w) {
+			continue
+		}
+		st, _ = schema.ParseStance(w)
+		rest := strings.TrimFunc(t[len(w):], func(r rune) bool {
+			return unicode.IsSpace(r) || strings.ContainsRune("·•|,:;-–—/()", r)
+		})
+		switch {
+		case rest == "":
+			return st, "", true
+		case horizonRe.MatchString(rest):
+			return st, rest, true
+		}
+		tags := strings.FieldsFunc(rest, func(r rune) bool {
+			return unicode.IsSpace(r) || strings.ContainsRune("·•|,", r)
+		})
+		if len(tags) <= 3 {
+			allTags := true
+			for _, tg := range tags {
+				if !tagRe.MatchString(tg) {
+					allTags = false
+				}
+			}
+			// A glued badge ("Bullishgeneralactive") has no space; a spaced
+			// one must separate its tags ("Bullish · general").
+			glued := len(tags) == 1 && !strings.ContainsRune(rest, ' ') &&
+				len(t) > len(w) && unicode.IsLower(rune(t[len(w)]))
+			separated := strings.ContainsAny(t[len(w):], "·•|")
+			// "Bullish general active": plain words, none of them a
+			// function word ("Bullish on bonds" is a sentence, not a badge).
+			spaced := unicode.IsSpace(rune(t[len(w)]))
+			for _, tg := range tags {
+				for _, f := range strings.Fields(tg) {
+					if stopWords[f] {
+						spaced = false
+					}
+				}
+			}
+			if allTags && (glued || separated || spaced) {
+				return st, "", true
+			}
+		}
+		return "", "", false
+	}
+	return "", "", false
+}
+
+// cutField splits a "key: value" line when key is one of the note fields.
+func cutField(t string) (key, val string, ok bool) {
+	m := fieldRe.FindStringSubmatch(t)
+	if m == nil {
+		return "", "", false
+	}
+	return strings.ToLower(m[1]), strings.TrimSpace(m[2]), true
+}
+
+// fieldList reads a line of one or more note fields separated by "|" or
+// "·": "Confidence: 7/10|Conviction: 4/10". Every part must be a field.
+func fieldList(t string) ([][2]string, bool) {
+	parts := strings.FieldsFunc(t, func(r rune) bool { return r == '|' || r == '·' })
+	if len(parts) == 0 {
+		return nil, false
+	}
+	var out [][2]string
+	for _, p := range parts {
+		k, v, ok := cutField(strings.TrimSpace(p))
+		if !ok {
+			return nil, false
+		}
+		out = append(out, [2]string{k, v})
+	}
+	return out, true
+}
+
+// tableCols maps a data point table's columns; -1 marks a missing column.
+type tableCols struct {
+	indicator, value, source, implication, n int
+}
+
+// tableHeader recognises "Indicator | Value | Source | Implication" (with
+// or without Markdown's outer pipes) and returns its column map.
+func tableHeader(t string) *tableCols {
+	if !strings.Contains(t, "|") {
+		return nil
+	}
+	cells := splitRow(t)
+	tc := &tableCols{-1, -1, -1, -1, len(cells)}
+	for i, c := range cells {
+		switch strings.ToLower(strings.Trim(c, "*_ ")) {
+		case "indicator", "metric", "data point", "measure", "figure":
+			tc.indicator = i
+		case "value", "reading", "level", "latest":
+			tc.value = i
+		case "source", "sources":
+			tc.source = i
+		case "implication", "implications", "why it matters", "takeaway", "comment":
+			tc.implication = i
+		}
+	}
+	if tc.indicator < 0 || tc.value < 0 {
+		return nil
+	}
+	return tc
+}
+
+// row reads one table row into a data point; the quote is the row line.
+func (tc *tableCols) row(ln line, persp *string) (schema.DataPoint, bool) {
+	cells := splitRow(ln.text)
+	cell := func(i int) string {
+		if i < 0 || i >= len(cells) {
+			return ""
+		}
+		return cells[i]
+	}
+	opt := func(i int) *string {
+		c := cell(i)
+		switch strings.ToLower(c) {
+		case "", "-", "–", "—", "n/a", "na", "none":
+			return nil
+		}
+		return &c
+	}
+	dp := schema.DataPoint{
+		Indicator:   cell(tc.indicator),
+		Value:       cell(tc.value),
+		Source:      opt(tc.source),
+		Implication: opt(tc.implication),
+		Perspective: persp,
+		Quote:       ln.raw,
+	}
+	if dp.Indicator == "" || dp.Value == "" {
+		return dp, false
+	}
+	return dp, true
+}
+
+// splitRow splits a table row into trimmed cells, dropping the empty cells
+// Markdown's outer pipes make.
+func splitRow(t string) []string {
+	t = strings.TrimSpace(t)
+	t = strings.TrimPrefix(t, "|")
+	t = strings.TrimSuffix(t, "|")
+	cells := strings.Split(t, "|")
+	for i, c := range cells {
+		cells[i] = strings.TrimSpace(c)
+	}
+	return cells
+}
+
+// boldDataPoint reads a Markdown bullet "- **Indicator**: value" whose
+// value states a figure; "(Source: X)" gives the source and text after a
+// dash the implication.
+func boldDataPoint(ln line, persp *string) (schema.DataPoint, bool) {
+	m := boldDPRe.FindStringSubmatch(ln.raw)
+	if m == nil || !strings.ContainsAny(m[2], "0123456789") {
+		return schema.DataPoint{}, false
+	}
+	dp := schema.DataPoint{Indicator: strings.TrimSpace(m[1]), Perspective: persp, Quote: ln.raw}
+	val := m[2]
+	if s := srcParRe.FindStringSubmatch(val); s != nil {
+		src := strings.TrimSpace(s[1])
+		dp.Source = &src
+		val = strings.Replace(val, s[0], "", 1)
+	}
+	for _, sep := range []string{" — ", " – ", " -> ", " → "} {
+		if a, b, ok := strings.Cut(val, sep); ok {
+			val = a
+			if imp := strings.TrimSpace(b); imp != "" {
+				dp.Implication = &imp
+			}
+			break
+		}
+	}
+	dp.Value = strings.TrimSpace(strings.ReplaceAll(val, "**", ""))
+	if dp.Indicator == "" || dp.Value == "" {
+		return schema.DataPoint{}, false
+	}
+	return dp, true
+}
+
+// dateLayouts are the date forms notes are written in.
+var dateLayouts = []string{
+	"January 2, 2006", "Jan 2, 2006", "Jan. 2, 2006", "January 2 2006", "2 January 2006",
+	"2 Jan 2006", "2006-01-02",
+}
+
+// normDate turns a written date into YYYY-MM-DD (RFC 3339 timestamps keep
+// their date), or nil when s is not a date.
+func normDate(s string) *string {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "."))
+	if len(s) < 8 || len(s) > 40 {
+		return nil
+	}
+	if len(s) > 10 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') {
+		s = s[:10]
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			d := t.Format("2006-01-02")
+			return &d
+		}
+	}
+	return nil
+}

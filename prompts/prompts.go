@@ -37,6 +37,9 @@ type SystemOptions struct {
 	// IncludeSchema writes the schema into the prompt, for output modes in
 	// which the server does not show the schema to the model (json_object).
 	IncludeSchema bool
+	// Tool names the function the model must call with the extraction as
+	// its arguments (tools mode); empty when the answer is a message.
+	Tool string
 }
 
 // System renders the system prompt, identical for every document.
@@ -44,7 +47,8 @@ func System(o SystemOptions) (string, error) {
 	return render("system.tmpl", struct {
 		Schema        string
 		IncludeSchema bool
-	}{strings.TrimSpace(string(o.Schema)), o.IncludeSchema})
+		Tool          string
+	}{strings.TrimSpace(string(o.Schema)), o.IncludeSchema, o.Tool})
 }
 
 // Doc is what a user message says about the document it carries.

@@ -93,3 +93,13 @@ func TestChunkSynthesisReask(t *testing.T) {
 		t.Errorf("reask does not quote the problem:\n%s", r)
 	}
 }
+
+func TestSystemToolVariant(t *testing.T) {
+	s, err := System(SystemOptions{Schema: []byte(`{}`), Tool: "record_extraction"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s, "calling the function record_extraction") || strings.Contains(s, "Answer with one JSON object") {
+		t.Errorf("tool variant:\n%s", s)
+	}
+}

@@ -1,0 +1,299 @@
+// Package llmtest is an in-process OpenAI-compatible chat completions
+// server for tests and benchmarks: it records every request (decoded body
+// and headers) and answers each call from a script of responses and
+// faults, with optional latency.
+package llmtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Request is one request the server received.
+type Request struct {
+	Method string
+	Path   string
+	Header http.Header
+	// Raw is the body as sent; Body is it decoded (nil when not JSON).
+	Raw  []byte
+	Body map[string]any
+}
+
+// Messages returns the request's chat messages as role and content pairs.
+func (r Request) Messages() []Message {
+	var out struct {
+		Messages []Message `json:"messages"`
+	}
+	_ = json.Unmarshal(r.Raw, &out)
+	return out.Messages
+}
+
+// Message is one chat message of a request.
+type Message struct {
+	Role       string `json:"role"`
+	Content    string `json:"content"`
+	ToolCallID string `json:"tool_call_id,omitempty"`
+}
+
+// Response is one scripted answer. A zero Status means 200. When Body is
+// empty and the status is 200, a chat completion is built from Content,
+// ToolArguments, Refusal, FinishReason and Usage.
+type Response struct {
+	Status int
+	Header map[string]string
+	// Body is sent verbatim when set (error bodies, HTML pages).
+	Body string
+	// Content is the assistant message's text.
+	Content string
+	// ToolArguments, when set, makes the answer a call of Tool with them.
+	ToolArguments string
+	Tool          string
+	Refusal       string
+	// FinishReason defaults to "stop", or "tool_calls" for a tool call.
+	FinishReason string
+	// Usage is reported as is when set; otherwise it is estimated from the
+	// request and answer sizes (4 bytes a token).
+	Usage *Usage
+	// Delay is waited before answering (on top of Server.Latency).
+	Delay time.Duration
+	// Hang closes the connection without answering.
+	Hang bool
+}
+
+// Usage is a completion's reported token usage.
+type Usage struct {
+	Prompt, Completion, Cached int
+}
+
+// Completion answers with content as the assistant message.
+func Completion(content string) Response { return Response{Content: content} }
+
+// ToolCall answers with a call of the named function with arguments.
+func ToolCall(name, arguments string) Response {
+	return Response{Tool: name, ToolArguments: arguments}
+}
+
+// Error answers status with an OpenAI-style JSON error body.
+func Error(status int, typ, code, message string) Response {
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": message, "type": typ, "code": code, "param": nil}})
+	return Response{Status: status, Body: string(b), Header: map[string]string{"Content-Type": "application/json"}}
+}
+
+// HTML answers status with an HTML page, as proxies and gateways do.
+func HTML(status int) Response {
+	text := http.StatusText(status)
+	return Response{Status: status, Header: map[string]string{"Content-Type": "text/html"},
+		Body: fmt.Sprintf("<html><head><title>%d %s</title></head><body><center><h1>%d %s</h1></center><hr><center>nginx</center></body></html>", status, text, status, text)}
+}
+
+// Server is a scripted OpenAI-compatible server. Create it with New.
+type Server struct {
+	*httptest.Server
+
+	// Latency is waited before every answer (cancelled with the request).
+	Latency time.Duration
+	// Record keeps every request for Requests (default true); benchmarks
+	// turn it off.
+	Record bool
+
+	mu       sync.Mutex
+	script   []Response
+	fallback func(Request) Response
+	reqs     []Request
+	calls    int
+}
+
+// New starts a server on loopback, closed when the test ends.
+func New(tb testing.TB) *Server {
+	s := &Server{Record: true}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// BaseURL is the API root to configure clients with ("<url>/v1").
+func (s *Server) BaseURL() string { return s.URL + "/v1" }
+
+// Script queues responses, served one per call in order.
+func (s *Server) Script(rs ...Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, rs...)
+}
+
+// Otherwise sets how calls are answered once the script is used up
+// (default: a 500 saying the script is exhausted).
+func (s *Server) Otherwise(fn func(Request) Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fallback = fn
+}
+
+// Requests returns the recorded requests, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+// Calls returns how many requests arrived.
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// Pending returns how many scripted responses are still unused.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.script)
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Raw: raw}
+	s.mu.Lock()
+	s.calls++
+	record := s.Record
+	var resp Response
+	switch {
+	case len(s.script) > 0:
+		resp = s.script[0]
+		s.script = s.script[1:]
+	case s.fallback != nil:
+		fn := s.fallback
+		s.mu.Unlock()
+		if err := json.Unmarshal(raw, &req.Body); err != nil {
+			req.Body = nil
+		}
+		resp = fn(req)
+		s.mu.Lock()
+	default:
+		resp = Error(http.StatusInternalServerError, "server_error", "", "llmtest: script exhausted")
+	}
+	s.mu.Unlock()
+	if record {
+		if req.Body == nil {
+			if err := json.Unmarshal(raw, &req.Body); err != nil {
+				req.Body = nil
+			}
+		}
+		s.mu.Lock()
+		s.reqs = append(s.reqs, req)
+		s.mu.Unlock()
+	}
+
+	if d := s.Latency + resp.Delay; d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if resp.Hang {
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return
+			}
+		}
+	}
+	for k, v := range resp.Header {
+		w.Header().Set(k, v)
+	}
+	status := resp.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if resp.Body != "" || status != http.StatusOK {
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, resp.Body)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(completion(raw, resp))
+}
+
+// completion builds a chat.completion object for resp.
+func completion(reqBody []byte, resp Response) map[string]any {
+	var in struct {
+		Model string `json:"model"`
+	}
+	_ = json.Unmarshal(reqBody, &in)
+	msg := map[string]any{"role": "assistant", "content": resp.Content}
+	finish := resp.FinishReason
+	if resp.ToolArguments != "" {
+		name := resp.Tool
+		if name == "" {
+			name = "record_extraction"
+		}
+		msg["content"] = nil
+		msg["tool_calls"] = []any{map[string]any{"id": "call_1", "type": "function",
+			"function": map[string]any{"name": name, "arguments": resp.ToolArguments}}}
+		if finish == "" {
+			finish = "tool_calls"
+		}
+	}
+	if resp.Refusal != "" {
+		msg["refusal"] = resp.Refusal
+		msg["content"] = nil
+	}
+	if finish == "" {
+		finish = "stop"
+	}
+	u := resp.Usage
+	if u == nil {
+		u = &Usage{Prompt: len(reqBody) / 4, Completion: (len(resp.Content) + len(resp.ToolArguments) + 3) / 4}
+	}
+	usage := map[string]any{"prompt_tokens": u.Prompt, "completion_tokens": u.Completion, "total_tokens": u.Prompt + u.Completion}
+	if u.Cached > 0 {
+		usage["prompt_tokens_details"] = map[string]any{"cached_tokens": u.Cached}
+	}
+	return map[string]any{
+		"id": "chatcmpl-test", "object": "chat.completion", "created": time.Now().Unix(), "model": in.Model,
+		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finish}},
+		"usage":   usage,
+	}
+}
+
+// Compact returns b with insignificant whitespace removed, for comparing
+// JSON documents byte for byte.
+func Compact(b []byte) []byte {
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		return b
+	}
+	return out.Bytes()
+}
+
+// LastUser returns the content of the request's last user message.
+func (r Request) LastUser() string {
+	ms := r.Messages()
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Role == "user" {
+			return ms[i].Content
+		}
+	}
+	return ""
+}
+
+// Contains reports whether any message of the request contains s.
+func (r Request) Contains(s string) bool {
+	for _, m := range r.Messages() {
+		if strings.Contains(m.Content, s) {
+			return true
+		}
+	}
+	return false
+}

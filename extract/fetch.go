@@ -31,7 +31,8 @@ func DefaultHTTPClient() *http.Client {
 		},
 		Timeout: 2 * time.Minute,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
+			// via holds the original request too: the 6th hop fails.
+			if len(via) > 5 {
 				return errors.New("stopped after 5 redirects")
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {

@@ -199,7 +199,7 @@ func head(s string, maxTokens int) string {
 // dpKey identifies a data point by what it states: its indicator and
 // value, ignoring case, spacing and punctuation.
 func dpKey(d schema.DataPoint) string {
-	return normKey(d.Indicator) + "|" + normKey(d.Value)
+	return normKey(d.Indicator) + "|" + strings.ReplaceAll(normKey(d.Value), " ", "")
 }
 
 func normKey(s string) string {

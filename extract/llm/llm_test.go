@@ -379,7 +379,9 @@ func TestTruncatedAnswerSplitsTheDocument(t *testing.T) {
 
 func TestTruncatedEverywhereFails(t *testing.T) {
 	srv := llmtest.New(t)
-	srv.Otherwise(func(llmtest.Request) llmtest.Response { return llmtest.Response{Content: `{"title":`, FinishReason: "length"} })
+	srv.Otherwise(func(llmtest.Request) llmtest.Response {
+		return llmtest.Response{Content: `{"title":`, FinishReason: "length"}
+	})
 	e, _ := newExtractor(t, srv, nil)
 	_, err := e.Extract(context.Background(), loadDoc(t, "small_caps.txt"))
 	if !errors.Is(err, ErrTruncated) {
@@ -882,5 +884,40 @@ func TestConfigFromEnvAndValidation(t *testing.T) {
 	info := e.Info()
 	if info.Extractor != "llm" || info.Model != "llama3.1:8b" || info.PromptVersion != prompts.Version || len(info.PromptHash) != 64 {
 		t.Errorf("info %+v", info)
+	}
+}
+
+// TestProjectSamples runs the answers a model would give for the
+// project's sample notes through the extractor and grounds them.
+func TestProjectSamples(t *testing.T) {
+	for _, name := range []string{"research-note-japan.md"} {
+		path := filepath.Join("..", "..", "samples", name)
+		if _, err := os.Stat(path); err != nil {
+			t.Skipf("sample %s absent", path)
+		}
+		doc, err := extract.Load(context.Background(), path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := llmtest.New(t)
+		srv.Script(llmtest.Completion(answer(t, strings.TrimSuffix(name, filepath.Ext(name))+".answer.json")))
+		e, _ := newExtractor(t, srv, nil)
+		res, err := e.Extract(context.Background(), doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !srv.Requests()[0].Contains("| BoJ policy rate | 0.75% |") {
+			t.Error("the sample's text was not sent")
+		}
+		x := res.Extraction
+		if len(x.Theses[0].Views) != 3 || *x.Theses[0].Confidence != 0.7 {
+			t.Errorf("thesis %+v", x.Theses[0])
+		}
+		if un := extract.Ground(doc.Text, x); un != 0 {
+			for _, d := range x.Theses[0].DataPoints {
+				t.Logf("%s: %+v", d.Indicator, d.Ground)
+			}
+			t.Errorf("%s: %d data points ungrounded", name, un)
+		}
 	}
 }

@@ -67,4 +67,8 @@ var (
 	ErrBinary = errors.New("binary content, not a document")
 	// ErrTooLarge means the input exceeds the configured size limit.
 	ErrTooLarge = errors.New("document too large")
+	// ErrAbortRun marks an extractor error that every later document would
+	// meet too (no quota left, credentials refused): the run stops and the
+	// document is left unstored, to be processed again once it is fixed.
+	ErrAbortRun = errors.New("run aborted")
 )

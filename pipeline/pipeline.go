@@ -85,6 +85,9 @@ type Summary struct {
 	DataPoints, Ungrounded                     int
 	Usage                                      schema.Usage
 	Elapsed                                    time.Duration
+	// Aborted is the error that stopped the run early (see
+	// extract.ErrAbortRun), or nil.
+	Aborted error
 }
 
 // Add counts e into s.
@@ -177,12 +180,12 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) Event {
 		}
 	}
 	out := p.extract(ctx, doc)
-	fillMetadata(doc, out.Extraction)
-	ev.Title, ev.Kind = doc.Title, doc.Kind
-	if out.Err != nil && ctx.Err() != nil {
-		ev.Status, ev.Err = Interrupted, ctx.Err()
+	if out.Err != nil && (ctx.Err() != nil || errors.Is(out.Err, extract.ErrAbortRun)) {
+		ev.Status, ev.Err = Interrupted, out.Err
 		return ev
 	}
+	fillMetadata(doc, out.Extraction)
+	ev.Title, ev.Kind = doc.Title, doc.Kind
 	if out.Extraction != nil {
 		ev.Ungrounded = extract.Ground(doc.Text, out.Extraction)
 		if p.DropUngrounded {
@@ -278,11 +281,14 @@ func (p *Pipeline) extract(ctx context.Context, doc *schema.Document) store.Outc
 }
 
 // Run processes items with bounded concurrency, calling onEvent (from one
-// goroutine at a time) as each finishes. When ctx is cancelled it stops
+// goroutine at a time) as each finishes. When ctx is cancelled, or an
+// extractor error says the run cannot go on (extract.ErrAbortRun), it stops
 // taking items, lets the ones in flight finish or abandon them, and
 // returns; items not taken are not reported.
 func (p *Pipeline) Run(ctx context.Context, runID int64, items []Item, onEvent func(Event)) Summary {
 	start := time.Now()
+	ctx, abort := context.WithCancel(ctx)
+	defer abort()
 	n := p.Concurrency
 	if n <= 0 {
 		n = 4
@@ -312,6 +318,11 @@ func (p *Pipeline) Run(ctx context.Context, runID int64, items []Item, onEvent f
 	go func() { wg.Wait(); close(events) }()
 	var sum Summary
 	for e := range events {
+		if sum.Aborted == nil && errors.Is(e.Err, extract.ErrAbortRun) {
+			sum.Aborted = e.Err
+			p.logger().Error("stopping the run: every remaining document would fail the same way", "err", e.Err)
+			abort()
+		}
 		sum.Add(e)
 		if onEvent != nil {
 			onEvent(e)

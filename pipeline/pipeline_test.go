@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -256,3 +257,34 @@ func TestCancelLeavesNothingHalfDone(t *testing.T) {
 }
 
 func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o644) }
+
+// quotaExtractor fails every document with an error that aborts the run.
+type quotaExtractor struct{ calls atomic.Int64 }
+
+func (*quotaExtractor) Info() extract.Info { return extract.Info{Extractor: "test", PromptVersion: "t1"} }
+func (q *quotaExtractor) Extract(context.Context, *schema.Document) (*schema.Result, error) {
+	q.calls.Add(1)
+	return nil, fmt.Errorf("429 insufficient_quota: %w", extract.ErrAbortRun)
+}
+
+func TestAbortRunStopsAndStoresNothing(t *testing.T) {
+	p, db, run := newTest(t)
+	q := &quotaExtractor{}
+	p.Extractor, p.Concurrency = q, 1
+	dir := t.TempDir()
+	var items []Item
+	for i := range 20 {
+		items = append(items, Item{Source: write(t, dir, fmt.Sprintf("%d.txt", i), []byte(fmt.Sprintf("doc %d", i)))})
+	}
+	sum := p.Run(context.Background(), run, items, nil)
+	if !errors.Is(sum.Aborted, extract.ErrAbortRun) {
+		t.Fatalf("Aborted = %v", sum.Aborted)
+	}
+	if n := q.calls.Load(); n > 3 {
+		t.Errorf("extractor called %d times after the run should have stopped", n)
+	}
+	// The documents stay unstored so the next run processes them.
+	if rows := query(t, db, "SELECT count(*) FROM documents"); rows[0][0].(int64) != 0 {
+		t.Errorf("documents = %v, want 0", rows[0][0])
+	}
+}

@@ -156,7 +156,10 @@ func (a *app) startRun(ctx context.Context, db *store.DB, ef *extractFlags, kind
 // returns exit status 1 when any document failed.
 func (a *app) finishRun(ctx context.Context, db *store.DB, runID int64, sum pipeline.Summary) error {
 	status := store.RunDone
-	if ctx.Err() != nil {
+	switch {
+	case sum.Aborted != nil:
+		status = store.RunFailed
+	case ctx.Err() != nil:
 		status = store.RunInterrupted
 	}
 	if err := db.SetRunStatus(context.WithoutCancel(ctx), runID, status); err != nil {
@@ -164,6 +167,8 @@ func (a *app) finishRun(ctx context.Context, db *store.DB, runID int64, sum pipe
 	}
 	a.printSummary(runID, sum, status)
 	switch {
+	case sum.Aborted != nil:
+		return fmt.Errorf("run %d stopped: %w (documents not yet stored are picked up by the next run)", runID, sum.Aborted)
 	case status == store.RunInterrupted:
 		return exitError{130}
 	case sum.Failed > 0:

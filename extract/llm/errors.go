@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/thesisdb/thesisdb/extract"
 )
 
 // Errors the pipeline can branch on with errors.Is. The error returned for
@@ -12,11 +14,11 @@ import (
 var (
 	// ErrQuotaExceeded means the account has no credit left (429
 	// insufficient_quota): retrying cannot help, the run should stop.
-	ErrQuotaExceeded = errors.New("quota exceeded")
+	ErrQuotaExceeded error = abortError("quota exceeded")
 	// ErrRateLimited means the server still answered 429 after every retry.
 	ErrRateLimited = errors.New("rate limited")
 	// ErrAuth means the server refused the credentials (401 or 403).
-	ErrAuth = errors.New("not authorised")
+	ErrAuth error = abortError("not authorised")
 	// ErrBadRequest means the server rejected the request (400, 404, ...);
 	// retrying the same request cannot help.
 	ErrBadRequest = errors.New("request rejected")
@@ -44,6 +46,13 @@ var (
 	// also wraps the *schema.ValidationError (or the JSON syntax error).
 	ErrInvalidOutput = errors.New("invalid model output")
 )
+
+// abortError is a sentinel that also matches extract.ErrAbortRun, so the
+// pipeline stops the run instead of failing every remaining document.
+type abortError string
+
+func (e abortError) Error() string        { return string(e) }
+func (e abortError) Is(target error) bool { return target == extract.ErrAbortRun }
 
 // redacted hides a secret that may have been echoed in an error message
 // (some servers quote the API key they were given). The error chain is

@@ -102,6 +102,9 @@ LM Studio) to extract with a model.`,
 		a.exportCommand(),
 		a.schemaCommand(),
 		a.runsCommand(),
+		a.reextractCommand(),
+		a.diffCommand(),
+		a.evalCommand(),
 	)
 	return root
 }

@@ -132,16 +132,16 @@ func Parse(ctx context.Context, data []byte, o *Options) (res *Result, err error
 // term/definition pairs in the page's content and the library kept fewer
 // than nine in ten of them, the structure walk's text is used instead.
 func mainText(root *html.Node, base *url.URL, useLibrary bool) (text, method string) {
-	walked, marked := structureText(root)
-	if !useLibrary {
+	if !useLibrary || textLen(root) < 500 {
+		// Too large for the library, or too short for its statistics,
+		// which then repeat or drop text: walk the page.
+		walked, _ := structureText(root)
 		return walked, "structure"
 	}
-	if textLen(root) < 500 {
-		// Too short for the library's statistics, which then repeat
-		// or drop text: the whole page is the content.
-		return walked, "structure"
-	}
+	// The library works on its own copy of the tree; the walk then strips
+	// the original in place.
 	lib := libraryText(root, base)
+	walked, marked := structureText(root)
 	if lib == "" {
 		return walked, "structure"
 	}
@@ -218,7 +218,8 @@ func libraryText(root *html.Node, base *url.URL) string {
 
 // structureText is the text of the page's <main>, its <article> or its
 // body, less page furniture, rendered with all of its structure; marked
-// are its lines of table rows, badges and term/definition pairs.
+// are its lines of table rows, badges and term/definition pairs. It
+// removes the furniture from root's tree.
 func structureText(root *html.Node) (text string, marked []string) {
 	doc := goquery.NewDocumentFromNode(root)
 	scope := doc.Find("main, [role=main]").First()
@@ -235,27 +236,10 @@ func structureText(root *html.Node) (text string, marked []string) {
 	}
 	n := root
 	if scope.Length() > 0 {
-		n = cloneTree(scope.Nodes[0])
+		n = scope.Nodes[0]
 		stripChrome(n)
 	}
 	var r renderer
 	r.node(n)
 	return dropBoilerplateLines(r.String()), r.marked
-}
-
-// cloneTree deep-copies a subtree without recursion.
-func cloneTree(n *html.Node) *html.Node {
-	type pair struct{ src, dst *html.Node }
-	root := &html.Node{Type: n.Type, DataAtom: n.DataAtom, Data: n.Data, Namespace: n.Namespace, Attr: n.Attr}
-	stack := []pair{{n, root}}
-	for len(stack) > 0 {
-		p := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for c := p.src.FirstChild; c != nil; c = c.NextSibling {
-			d := &html.Node{Type: c.Type, DataAtom: c.DataAtom, Data: c.Data, Namespace: c.Namespace, Attr: c.Attr}
-			p.dst.AppendChild(d)
-			stack = append(stack, pair{c, d})
-		}
-	}
-	return root
 }

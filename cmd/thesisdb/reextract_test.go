@@ -378,7 +378,9 @@ func TestReextractSelections(t *testing.T) {
 
 	// Run 2 fails the even notes.
 	v2 := newVariant("v2")
-	v2.fail = func(d *schema.Document) bool { return strings.Contains(d.Text, "Note 2:") || strings.Contains(d.Text, "Note 4:") }
+	v2.fail = func(d *schema.Document) bool {
+		return strings.Contains(d.Text, "Note 2:") || strings.Contains(d.Text, "Note 4:")
+	}
 	useExtractor(t, v2)
 	_, stderr := mustCLI(t, 1, "--db", db, "reextract")
 	if strings.Count(stderr, "failed     document") != 2 {

@@ -572,6 +572,14 @@ func (e *Extractor) complete(ctx context.Context, mode Mode, msgs []openai.ChatC
 	if err != nil {
 		return "", none, e.classify(ctx, err)
 	}
+	return e.answer(mode, resp, u)
+}
+
+// answer accounts a completion's usage and returns its answer text (tool
+// arguments in tools mode) and the assistant message, or a typed error for
+// refusals, filtered and truncated answers.
+func (e *Extractor) answer(mode Mode, resp openai.ChatCompletionResponse, u *schema.Usage) (string, openai.ChatCompletionMessage, error) {
+	var none openai.ChatCompletionMessage
 	u.Requests++
 	u.PromptTokens += resp.Usage.PromptTokens
 	u.CompletionTokens += resp.Usage.CompletionTokens

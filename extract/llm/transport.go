@@ -56,23 +56,30 @@ func (z *zeroTemperature) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read request body: %w", err)
 	}
-	var probe struct {
-		Temperature json.RawMessage `json:"temperature"`
-	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if json.Unmarshal(body, &probe) == nil && probe.Temperature == nil && len(trimmed) > 0 && trimmed[0] == '{' {
-		rest := bytes.TrimLeft(trimmed[1:], " \t\r\n")
-		sep := ","
-		if len(rest) > 0 && rest[0] == '}' {
-			sep = ""
-		}
-		body = append([]byte(`{"temperature":0`+sep), rest...)
-	}
+	body = withZeroTemperature(body)
 	r2 := req.Clone(req.Context())
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	r2.ContentLength = int64(len(body))
 	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	return z.next.RoundTrip(r2)
+}
+
+// withZeroTemperature returns a JSON object body with "temperature":0
+// added when it has no temperature.
+func withZeroTemperature(body []byte) []byte {
+	var probe struct {
+		Temperature json.RawMessage `json:"temperature"`
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if json.Unmarshal(body, &probe) != nil || probe.Temperature != nil || len(trimmed) == 0 || trimmed[0] != '{' {
+		return body
+	}
+	rest := bytes.TrimLeft(trimmed[1:], " \t\r\n")
+	sep := ","
+	if len(rest) > 0 && rest[0] == '}' {
+		sep = ""
+	}
+	return append([]byte(`{"temperature":0`+sep), rest...)
 }
 
 // peekLimit bounds how much of an error body is read to classify it.

@@ -109,6 +109,7 @@ type Server struct {
 	fallback func(Request) Response
 	reqs     []Request
 	calls    int
+	batchAPI *BatchAPI
 }
 
 // New starts a server on loopback, closed when the test ends.
@@ -161,37 +162,20 @@ func (s *Server) Pending() int {
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
 	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Raw: raw}
+	if err := json.Unmarshal(raw, &req.Body); err != nil {
+		req.Body = nil
+	}
 	s.mu.Lock()
 	s.calls++
-	record := s.Record
-	var resp Response
-	switch {
-	case len(s.script) > 0:
-		resp = s.script[0]
-		s.script = s.script[1:]
-	case s.fallback != nil:
-		fn := s.fallback
-		s.mu.Unlock()
-		if err := json.Unmarshal(raw, &req.Body); err != nil {
-			req.Body = nil
-		}
-		resp = fn(req)
-		s.mu.Lock()
-	default:
-		resp = Error(http.StatusInternalServerError, "server_error", "", "llmtest: script exhausted")
-	}
-	s.mu.Unlock()
-	if record {
-		if req.Body == nil {
-			if err := json.Unmarshal(raw, &req.Body); err != nil {
-				req.Body = nil
-			}
-		}
-		s.mu.Lock()
+	if s.Record {
 		s.reqs = append(s.reqs, req)
-		s.mu.Unlock()
 	}
-
+	batches := s.batchAPI
+	s.mu.Unlock()
+	if batches != nil && batches.serve(w, r, raw) {
+		return
+	}
+	resp := s.next(req)
 	if d := s.Latency + resp.Delay; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -223,6 +207,24 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(completion(raw, resp))
+}
+
+// next returns the answer to req: the next scripted response, else the
+// fallback's, else a 500 saying the script is exhausted.
+func (s *Server) next(req Request) Response {
+	s.mu.Lock()
+	if len(s.script) > 0 {
+		resp := s.script[0]
+		s.script = s.script[1:]
+		s.mu.Unlock()
+		return resp
+	}
+	fn := s.fallback
+	s.mu.Unlock()
+	if fn != nil {
+		return fn(req)
+	}
+	return Error(http.StatusInternalServerError, "server_error", "", "llmtest: script exhausted")
 }
 
 // completion builds a chat.completion object for resp.

@@ -119,9 +119,9 @@ func (p *Pipeline) logger() *slog.Logger {
 // Process carries one item through the pipeline into run runID. It never
 // panics and always returns an Event; failures are recorded in the store
 // with their reason. Cancelling ctx abandons the item unstored.
-func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) Event {
+func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event) {
 	start := time.Now()
-	ev := Event{Item: it}
+	ev = Event{Item: it}
 	defer func() { ev.Duration = time.Since(start) }()
 	// Stores run to completion even after ctx is cancelled: a document is
 	// either stored whole or not at all.
@@ -184,6 +184,35 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) Event {
 		ev.Status, ev.Err = Interrupted, out.Err
 		return ev
 	}
+	return p.finish(sctx, runID, doc, ev, out)
+}
+
+// Complete stores the outcome of extracting stored document docID obtained
+// outside Process (a Batch API result), grounding it as Process would.
+func (p *Pipeline) Complete(ctx context.Context, runID, docID int64, res *schema.Result, err error) Event {
+	ev := Event{Item: Item{DocumentID: docID}, DocumentID: docID}
+	doc, derr := p.Store.Document(ctx, docID)
+	if derr != nil {
+		ev.Status, ev.Err = Failed, derr
+		return ev
+	}
+	out := store.Outcome{Err: err}
+	if res != nil {
+		out.Usage, out.Duration = res.Usage, res.Duration
+		if err == nil {
+			out.Extraction = res.Extraction
+		}
+	}
+	if err != nil {
+		out.Err = fmt.Errorf("extract: %w", err)
+	}
+	return p.finish(context.WithoutCancel(ctx), runID, doc, ev, out)
+}
+
+// finish grounds a successful extraction, completes the document's
+// metadata from it and stores the outcome; a store refusal is itself
+// recorded as the document's failure.
+func (p *Pipeline) finish(ctx context.Context, runID int64, doc *schema.Document, ev Event, out store.Outcome) Event {
 	fillMetadata(doc, out.Extraction)
 	ev.Title, ev.Kind = doc.Title, doc.Kind
 	if out.Extraction != nil {
@@ -198,13 +227,13 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) Event {
 	}
 	ev.Usage = out.Usage
 
-	err := p.save(sctx, runID, doc, &ev, out)
+	err := p.save(ctx, runID, doc, &ev, out)
 	if err != nil && !errors.Is(err, store.ErrDuplicate) {
 		// The store refused the extraction (a constraint, a full disk):
 		// record the document as failed with that reason instead.
 		out = store.Outcome{Err: fmt.Errorf("store: %w", err), Usage: out.Usage, Duration: out.Duration}
 		ev.DataPoints, ev.Ungrounded = 0, 0
-		err = p.save(sctx, runID, doc, &ev, out)
+		err = p.save(ctx, runID, doc, &ev, out)
 		if err != nil && !errors.Is(err, store.ErrDuplicate) {
 			ev.Status, ev.Err = Failed, err
 			return ev

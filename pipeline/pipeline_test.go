@@ -261,7 +261,9 @@ func writeFile(path, body string) error { return os.WriteFile(path, []byte(body)
 // quotaExtractor fails every document with an error that aborts the run.
 type quotaExtractor struct{ calls atomic.Int64 }
 
-func (*quotaExtractor) Info() extract.Info { return extract.Info{Extractor: "test", PromptVersion: "t1"} }
+func (*quotaExtractor) Info() extract.Info {
+	return extract.Info{Extractor: "test", PromptVersion: "t1"}
+}
 func (q *quotaExtractor) Extract(context.Context, *schema.Document) (*schema.Result, error) {
 	q.calls.Add(1)
 	return nil, fmt.Errorf("429 insufficient_quota: %w", extract.ErrAbortRun)
@@ -286,5 +288,30 @@ func TestAbortRunStopsAndStoresNothing(t *testing.T) {
 	// The documents stay unstored so the next run processes them.
 	if rows := query(t, db, "SELECT count(*) FROM documents"); rows[0][0].(int64) != 0 {
 		t.Errorf("documents = %v, want 0", rows[0][0])
+	}
+}
+
+func TestEventDurationAndComplete(t *testing.T) {
+	p, db, run := newTest(t)
+	src := write(t, t.TempDir(), "a.txt", []byte("Note\nSpread 284 bps\n"))
+	e := p.Process(context.Background(), run, Item{Source: src})
+	if e.Status != OK || e.Duration <= 0 {
+		t.Fatalf("event = %+v, want ok with a duration", e)
+	}
+	// A result obtained elsewhere (a batch) is grounded and stored in
+	// another run, and becomes current.
+	run2, _ := db.StartRun(context.Background(), store.RunSpec{Kind: "reextract", Extractor: "test", PromptVersion: "t2"})
+	x := &schema.Extraction{Theses: []schema.Thesis{{Title: "t", Statement: "s", Stance: schema.Bearish, Views: []schema.View{},
+		DataPoints: []schema.DataPoint{{Indicator: "spread", Value: "284 bps", Quote: "Spread 284 bps"}}}}}
+	c := p.Complete(context.Background(), run2, e.DocumentID, &schema.Result{Extraction: x, Usage: schema.Usage{PromptTokens: 9}}, nil)
+	if c.Status != OK || c.DataPoints != 1 || c.Ungrounded != 0 {
+		t.Fatalf("complete = %+v", c)
+	}
+	if rows := query(t, db, "SELECT stance, run_id FROM current_theses"); rows[0][0] != "bearish" || rows[0][1].(int64) != run2 {
+		t.Errorf("current = %v", rows)
+	}
+	f := p.Complete(context.Background(), run2, e.DocumentID, nil, errors.New("refused"))
+	if f.Status != Duplicate {
+		t.Errorf("a second outcome for the same run and document = %+v, want duplicate", f)
 	}
 }

@@ -1,0 +1,763 @@
+// Package inbox is the long-lived watcher behind `thesisdb watch`: it takes
+// every complete file that lands in a folder, runs it through the pipeline
+// exactly once and files it under done/ or failed/.
+//
+// A file's life: it is seen (a file-system event or a rescan), it settles
+// (size and modification time unchanged for Options.Settle), it is claimed
+// by an atomic rename into INBOX/.processing/, processed (the store's
+// transaction is the commit point), then moved to done/ — or to failed/
+// beside a NAME.error.txt note — or, when the watcher stops first, back
+// into the inbox. Files found in .processing/ at start were claimed by a
+// watcher that died: those already stored are filed at once, the others
+// are processed again. Since a document is stored whole or not at all and
+// its SHA-256 is unique in the store, a crash at any instant loses no file
+// and stores no document twice.
+package inbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/thesisdb/thesisdb/pipeline"
+	"github.com/thesisdb/thesisdb/store"
+)
+
+// ProcessingDir is the inbox sub-folder that holds claimed files.
+const ProcessingDir = ".processing"
+
+// ErrLocked is returned when another watcher is running on the inbox.
+var ErrLocked = errors.New("another thesisdb watch is already running on this inbox")
+
+// Options configure a Watcher; zero durations take the defaults.
+type Options struct {
+	// DoneDir receives stored files (default INBOX/done).
+	DoneDir string
+	// FailedDir receives failed files, each beside NAME.error.txt
+	// (default INBOX/failed).
+	FailedDir string
+	// DeleteDone removes stored files instead of moving them to DoneDir.
+	DeleteDone bool
+	// Recursive takes files in sub-folders too, tagging each document
+	// with its folder's path relative to the inbox.
+	Recursive bool
+	// Settle is how long size and modification time must stay unchanged
+	// before a file is taken (default 2s).
+	Settle time.Duration
+	// Rescan is the interval of the full rescans that back up file-system
+	// events (default 60s).
+	Rescan time.Duration
+	// Poll, when positive, turns file-system events off and rescans at
+	// this interval instead (network file systems deliver no events).
+	Poll time.Duration
+	// Once processes the files present at start, then returns.
+	Once bool
+	// Concurrency bounds the files processed at once (default: the
+	// pipeline's Concurrency, else 4).
+	Concurrency int
+	// SummaryEvery is how often OnSummary is called while something
+	// changed (0: never).
+	SummaryEvery time.Duration
+}
+
+// Watcher ingests the files dropped into an inbox folder.
+type Watcher struct {
+	Dir      string             // the inbox
+	Pipeline *pipeline.Pipeline // loads, extracts and stores each file
+	RunID    int64              // the run documents are stored in
+	Options
+	// OnEvent is called once per file, from one goroutine at a time.
+	OnEvent func(Event)
+	// OnSummary is called every SummaryEvery with the totals so far.
+	OnSummary func(Stats)
+	Logger    *slog.Logger
+
+	abs, processing, done, failed string
+	mv                            mover
+}
+
+// Event reports what became of one file. Its Item.Source is where the file
+// was dropped (the inbox joined with Name).
+type Event struct {
+	pipeline.Event
+	// Name is the file's path relative to the inbox, slash-separated.
+	Name string
+	// Dest is where the file went: under DoneDir or FailedDir, back in the
+	// inbox when interrupted, or "" when deleted or left in .processing.
+	Dest string
+	// Recovered is set for a file found in .processing/ at start whose
+	// content was already stored before the restart.
+	Recovered bool
+}
+
+// Stats are the totals a periodic summary reports.
+type Stats struct {
+	pipeline.Summary
+	Waiting  int // seen, settling or queued
+	InFlight int // being processed
+}
+
+func (w *Watcher) logger() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	if w.Pipeline != nil && w.Pipeline.Logger != nil {
+		return w.Pipeline.Logger
+	}
+	return slog.Default()
+}
+
+func (w *Watcher) init() error {
+	if w.Pipeline == nil || w.Pipeline.Store == nil {
+		return errors.New("inbox: no pipeline or store")
+	}
+	abs, err := filepath.Abs(w.Dir)
+	if err != nil {
+		return fmt.Errorf("inbox %s: %w", w.Dir, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return fmt.Errorf("inbox: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("inbox %s is not a folder", w.Dir)
+	}
+	w.abs = abs
+	w.processing = filepath.Join(abs, ProcessingDir)
+	dirOr := func(d, def string) (string, error) {
+		if d == "" {
+			return filepath.Join(abs, def), nil
+		}
+		return filepath.Abs(d)
+	}
+	if w.done, err = dirOr(w.DoneDir, "done"); err != nil {
+		return err
+	}
+	if w.failed, err = dirOr(w.FailedDir, "failed"); err != nil {
+		return err
+	}
+	dirs := []string{w.processing, w.failed}
+	if !w.DeleteDone {
+		dirs = append(dirs, w.done)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("inbox: %w", err)
+		}
+	}
+	if w.Settle <= 0 {
+		w.Settle = 2 * time.Second
+	}
+	if w.Rescan <= 0 {
+		w.Rescan = time.Minute
+	}
+	if w.Concurrency <= 0 {
+		w.Concurrency = w.Pipeline.Concurrency
+	}
+	if w.Concurrency <= 0 {
+		w.Concurrency = 4
+	}
+	return nil
+}
+
+// Run watches the inbox until ctx is cancelled (or, with Once, until the
+// files present at start are done) and returns the totals. On cancellation
+// it takes no more files and waits for the ones in flight: each is either
+// stored and filed, or released back into the inbox.
+func (w *Watcher) Run(ctx context.Context) (pipeline.Summary, error) {
+	start := time.Now()
+	if err := w.init(); err != nil {
+		return pipeline.Summary{}, err
+	}
+	lock, err := lockDir(w.processing)
+	if err != nil {
+		return pipeline.Summary{}, fmt.Errorf("inbox %s: %w", w.Dir, err)
+	}
+	defer lock.Close()
+
+	l := &loop{w: w, pending: map[string]*seen{}, busy: map[string]bool{}, watched: map[string]bool{}}
+	l.timer = time.NewTimer(time.Hour)
+	l.timer.Stop()
+	if err := l.recoverClaimed(); err != nil {
+		return pipeline.Summary{}, err
+	}
+	if !w.Once && w.Poll <= 0 {
+		fsw, err := fsnotify.NewWatcher()
+		if err != nil {
+			w.logger().Warn("no file-system events; relying on rescans", "every", w.Rescan, "err", err)
+		} else {
+			l.fsw = fsw
+			defer fsw.Close()
+		}
+	}
+	l.scan(w.abs)
+
+	jobs := make(chan job)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range w.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				results <- w.handle(ctx, j)
+			}
+		}()
+	}
+
+	var rescan, summary <-chan time.Time
+	if !w.Once {
+		every := w.Rescan
+		if w.Poll > 0 {
+			every = w.Poll
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		rescan = t.C
+	}
+	if w.SummaryEvery > 0 && w.OnSummary != nil {
+		t := time.NewTicker(w.SummaryEvery)
+		defer t.Stop()
+		summary = t.C
+	}
+	var fsEvents <-chan fsnotify.Event
+	var fsErrors <-chan error
+	if l.fsw != nil {
+		fsEvents, fsErrors = l.fsw.Events, l.fsw.Errors
+	}
+	var lastSummary Stats
+	done := ctx.Done()
+loop:
+	for {
+		if w.Once && len(l.pending) == 0 && len(l.queue) == 0 && l.inflight == 0 {
+			break
+		}
+		var send chan job
+		var head job
+		if len(l.queue) > 0 {
+			send, head = jobs, l.queue[0]
+		}
+		select {
+		case <-done:
+			break loop
+		case send <- head:
+			l.queue = l.queue[1:]
+			l.inflight++
+		case r := <-results:
+			l.finished(r)
+		case ev, ok := <-fsEvents:
+			if !ok {
+				fsEvents = nil
+				continue
+			}
+			l.onEvent(ev)
+		case err, ok := <-fsErrors:
+			if !ok {
+				fsErrors = nil
+				continue
+			}
+			// An overflow or a lost watch: events are only hints, the
+			// folder is the truth.
+			w.logger().Warn("file-system events lost; rescanning", "err", err)
+			l.scan(w.abs)
+		case <-l.timer.C:
+			l.armed = time.Time{}
+			l.settle(time.Now())
+		case <-rescan:
+			l.scan(w.abs)
+		case <-summary:
+			if s := l.stats(); s != lastSummary { // quiet while idle
+				lastSummary = s
+				s.Elapsed = time.Since(start)
+				w.OnSummary(s)
+			}
+		}
+	}
+	close(jobs)
+	go func() { wg.Wait(); close(results) }()
+	for r := range results {
+		l.finished(r)
+	}
+	removeEmptyDirs(w.processing)
+	l.sum.Elapsed = time.Since(start)
+	return l.sum, nil
+}
+
+// seen is what a file looked like when last examined.
+type seen struct {
+	size  int64
+	mtime time.Time
+	since time.Time // when size and mtime were first seen as they are
+}
+
+// job is a file to process: one in the inbox, or one recovered from
+// .processing/.
+type job struct {
+	path      string
+	rel       string // relative to the inbox, or to .processing when recovered
+	recovered bool
+}
+
+type result struct {
+	job
+	ev   Event
+	skip bool // nothing happened (the file vanished before it was claimed)
+}
+
+// loop is the state of Run's single goroutine.
+type loop struct {
+	w        *Watcher
+	fsw      *fsnotify.Watcher
+	pending  map[string]*seen // settling, by absolute path
+	queue    []job            // settled, waiting for a worker
+	busy     map[string]bool  // queued or in flight
+	inflight int
+	watched  map[string]bool
+	timer    *time.Timer
+	armed    time.Time // when timer fires; zero when stopped
+	sum      pipeline.Summary
+}
+
+func (l *loop) stats() Stats {
+	return Stats{Summary: l.sum, Waiting: len(l.pending) + len(l.queue), InFlight: l.inflight}
+}
+
+func (l *loop) finished(r result) {
+	l.inflight--
+	delete(l.busy, r.path)
+	if r.skip {
+		return
+	}
+	l.sum.Add(r.ev.Event)
+	if l.w.OnEvent != nil {
+		l.w.OnEvent(r.ev)
+	}
+}
+
+// recoverClaimed queues every file left in .processing/ by a watcher that
+// stopped without filing it.
+func (l *loop) recoverClaimed() error {
+	var found []job
+	err := filepath.WalkDir(l.w.processing, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("recover claimed files: %w", err)
+		}
+		if path == l.w.processing {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") { // the lock, our temporary files
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(l.w.processing, path)
+		if err != nil {
+			return err
+		}
+		found = append(found, job{path: path, rel: rel, recovered: true})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(found) > 0 {
+		l.w.logger().Info("recovering files claimed before a stop", "files", len(found), "folder", l.w.processing)
+	}
+	for _, j := range found {
+		l.busy[j.path] = true
+	}
+	l.queue = append(found, l.queue...)
+	return nil
+}
+
+// skipDir reports whether a folder under the inbox is not watched: hidden
+// folders (.processing among them), the done and failed folders, and any
+// sub-folder when not recursive.
+func (l *loop) skipDir(path string) bool {
+	if path == l.w.abs {
+		return false
+	}
+	if !l.w.Recursive || strings.HasPrefix(filepath.Base(path), ".") {
+		return true
+	}
+	return path == l.w.done || path == l.w.failed
+}
+
+// scan walks the inbox (or a new folder in it), watching its folders and
+// examining its files.
+func (l *loop) scan(root string) {
+	now := time.Now()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root {
+				return err
+			}
+			l.w.logger().Warn("skipping unreadable path", "path", path, "err", err)
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if l.skipDir(path) {
+				return filepath.SkipDir
+			}
+			l.watch(path)
+			return nil
+		}
+		if d.Type().IsRegular() {
+			l.observe(path, now)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		l.w.logger().Warn("scan failed", "path", root, "err", err)
+	}
+	l.settle(now)
+}
+
+func (l *loop) watch(dir string) {
+	if l.fsw == nil || l.watched[dir] {
+		return
+	}
+	if err := l.fsw.Add(dir); err != nil {
+		l.w.logger().Warn("cannot watch folder; relying on rescans", "path", dir, "err", err)
+		return
+	}
+	l.watched[dir] = true
+}
+
+// onEvent treats a file-system event as a hint to look at a path.
+func (l *loop) onEvent(ev fsnotify.Event) {
+	path := ev.Name
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		delete(l.pending, path)
+		if l.watched[path] {
+			delete(l.watched, path)
+			l.fsw.Remove(path)
+		}
+		return
+	}
+	st, err := os.Lstat(path)
+	if err != nil {
+		delete(l.pending, path)
+		return
+	}
+	now := time.Now()
+	if st.IsDir() {
+		if !l.skipDir(path) && !l.watched[path] {
+			l.scan(path) // files may have landed before the watch
+		}
+		return
+	}
+	if dir := filepath.Dir(path); dir != l.w.abs && l.skipDir(dir) {
+		return
+	}
+	if st.Mode().IsRegular() {
+		l.observe(path, now)
+		l.settle(now)
+	}
+}
+
+// observe records a file's size and modification time, restarting its
+// settling period when either changed.
+func (l *loop) observe(path string, now time.Time) {
+	if Ignored(filepath.Base(path)) || l.busy[path] {
+		return
+	}
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		delete(l.pending, path)
+		return
+	}
+	s := l.pending[path]
+	if s == nil || s.size != st.Size() || !s.mtime.Equal(st.ModTime()) {
+		l.pending[path] = &seen{size: st.Size(), mtime: st.ModTime(), since: now}
+	}
+}
+
+// settle queues the files that have been stable for Settle, re-examining
+// each at its deadline, and arms the timer for the next deadline.
+func (l *loop) settle(now time.Time) {
+	var ready []string
+	var next time.Time
+	for path, s := range l.pending {
+		due := s.since.Add(l.w.Settle)
+		if due.After(now) {
+			if next.IsZero() || due.Before(next) {
+				next = due
+			}
+			continue
+		}
+		st, err := os.Lstat(path)
+		switch {
+		case err != nil || !st.Mode().IsRegular():
+			delete(l.pending, path)
+		case st.Size() != s.size || !st.ModTime().Equal(s.mtime):
+			*s = seen{size: st.Size(), mtime: st.ModTime(), since: now}
+			if due := now.Add(l.w.Settle); next.IsZero() || due.Before(next) {
+				next = due
+			}
+		default:
+			ready = append(ready, path)
+			delete(l.pending, path)
+		}
+	}
+	sort.Strings(ready)
+	for _, path := range ready {
+		rel, err := filepath.Rel(l.w.abs, path)
+		if err != nil {
+			continue
+		}
+		l.busy[path] = true
+		l.queue = append(l.queue, job{path: path, rel: rel})
+	}
+	if !next.IsZero() && (l.armed.IsZero() || next.Before(l.armed)) {
+		l.armed = next
+		l.timer.Reset(time.Until(next))
+	}
+}
+
+// handle claims, processes and files one job. It runs on a worker.
+func (w *Watcher) handle(ctx context.Context, j job) result {
+	claimed := j.path
+	if !j.recovered {
+		if ctx.Err() != nil {
+			return result{job: j, skip: true}
+		}
+		dst, err := w.mv.move(j.path, filepath.Join(w.processing, j.rel))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				w.logger().Debug("file gone before it was taken", "path", j.path)
+			} else {
+				w.logger().Warn("cannot take file; will retry at the next scan", "path", j.path, "err", err)
+			}
+			return result{job: j, skip: true}
+		}
+		claimed = dst
+		w.logger().Debug("taken", "path", j.path, "claimed", claimed)
+	}
+	tags := tagsOf(j.rel)
+	ev := Event{Name: filepath.ToSlash(j.rel)}
+	stored := false
+	if j.recovered {
+		var err error
+		ev.Event, stored, err = w.alreadyStored(ctx, claimed)
+		if err != nil {
+			w.logger().Warn("cannot check whether a recovered file is stored; processing it again", "path", claimed, "err", err)
+		}
+		ev.Recovered = stored
+	}
+	if !stored {
+		ev.Event = w.Pipeline.Process(ctx, w.RunID, pipeline.Item{Source: claimed, Tags: tags})
+	}
+	ev.Item.Source = filepath.Join(w.Dir, j.rel)
+	if j.recovered {
+		ev.Item.Source = filepath.Join(w.Dir, ProcessingDir, j.rel)
+	}
+	ev.Item.Tags = tags
+	w.file(claimed, j.rel, &ev)
+	return result{job: j, ev: ev}
+}
+
+// tagsOf returns the folder of a file relative to the inbox as its tag.
+func tagsOf(rel string) []string {
+	dir := filepath.ToSlash(filepath.Dir(rel))
+	if dir == "." || dir == "" {
+		return nil
+	}
+	return []string{strings.ReplaceAll(dir, ",", " ")}
+}
+
+// file moves a processed file to where its outcome says.
+func (w *Watcher) file(claimed, rel string, ev *Event) {
+	var err error
+	switch ev.Status {
+	case pipeline.Interrupted:
+		ev.Dest, err = w.mv.move(claimed, filepath.Join(w.abs, rel))
+	case pipeline.Failed:
+		ev.Dest, err = w.fail(claimed, rel, ev)
+	default:
+		if w.DeleteDone {
+			err = os.Remove(claimed)
+			break
+		}
+		ev.Dest, err = w.mv.move(claimed, filepath.Join(w.done, rel))
+		if err == nil {
+			w.clearStaleNote(rel)
+		}
+	}
+	if err != nil {
+		ev.Dest = ""
+		w.logger().Error("cannot file processed document; it stays claimed and is filed on the next start",
+			"path", claimed, "status", ev.Status, "err", err)
+	}
+}
+
+// fail files a failed document under FailedDir beside a note saying what
+// went wrong and how to retry. The note is written first: a crash between
+// the two leaves a note the retry overwrites, never a file without one.
+func (w *Watcher) fail(claimed, rel string, ev *Event) (string, error) {
+	dst, err := free(filepath.Join(w.failed, rel))
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", err
+	}
+	if err := writeFileAtomic(dst+errorSuffix, []byte(w.note(dst, rel, ev))); err != nil {
+		return "", fmt.Errorf("write %s: %w", dst+errorSuffix, err)
+	}
+	got, err := w.mv.move(claimed, dst)
+	if err != nil {
+		os.Remove(dst + errorSuffix)
+		return "", err
+	}
+	if got != dst {
+		os.Rename(dst+errorSuffix, got+errorSuffix)
+	}
+	return got, nil
+}
+
+// note is the text of NAME.error.txt.
+func (w *Watcher) note(dst, rel string, ev *Event) string {
+	var b strings.Builder
+	reason := "unknown error"
+	if ev.Err != nil {
+		reason = ev.Err.Error()
+	}
+	fmt.Fprintf(&b, "thesisdb watch could not ingest %s\n", filepath.ToSlash(rel))
+	fmt.Fprintf(&b, "when:   %s (run %d)\n", time.Now().UTC().Format(time.RFC3339), w.RunID)
+	fmt.Fprintf(&b, "reason: %s\n\n", reason)
+	db := shellQuote(w.Pipeline.Store.Path())
+	back := filepath.Join(w.abs, filepath.Dir(rel))
+	if ev.DocumentID != 0 {
+		fmt.Fprintf(&b, "The document is stored (document %d) with this failed extraction. Moving the\n", ev.DocumentID)
+		fmt.Fprintf(&b, "file back into the inbox would only find it already stored; to extract it\n")
+		fmt.Fprintf(&b, "again, once the cause is fixed (model, server, limits):\n\n")
+		fmt.Fprintf(&b, "  thesisdb --db %s ingest --force %s\n", db, shellQuote(dst))
+	} else {
+		fmt.Fprintf(&b, "Nothing was stored. To retry, fix the file (or the loader settings), then\n")
+		fmt.Fprintf(&b, "either move it back into the inbox:\n\n")
+		fmt.Fprintf(&b, "  mv %s %s/\n\n", shellQuote(dst), shellQuote(back))
+		fmt.Fprintf(&b, "or ingest it directly:\n\n")
+		fmt.Fprintf(&b, "  thesisdb --db %s ingest %s\n", db, shellQuote(dst))
+	}
+	fmt.Fprintf(&b, "\nEvery failure is also in the database:\n\n")
+	fmt.Fprintf(&b, "  thesisdb --db %s query \"SELECT * FROM failures WHERE run_id = %d\"\n", db, w.RunID)
+	return b.String()
+}
+
+// clearStaleNote removes failed/NAME.error.txt once NAME, moved back into
+// the inbox to retry, has been stored.
+func (w *Watcher) clearStaleNote(rel string) {
+	f := filepath.Join(w.failed, rel)
+	if !exists(f) && exists(f+errorSuffix) {
+		os.Remove(f + errorSuffix)
+	}
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// alreadyStored reports whether a recovered file's content is stored: the
+// previous watcher died after the commit and before filing it. The event
+// says ok (as a duplicate of itself) or, when the document has no
+// successful extraction, failed with the stored reason.
+func (w *Watcher) alreadyStored(ctx context.Context, path string) (pipeline.Event, bool, error) {
+	ev := pipeline.Event{Item: pipeline.Item{Source: path}}
+	f, err := os.Open(path)
+	if err != nil {
+		return ev, false, err
+	}
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return ev, false, err
+	}
+	id, err := w.Pipeline.Store.DocumentBySHA(ctx, hex.EncodeToString(h.Sum(nil)))
+	if errors.Is(err, store.ErrNotFound) {
+		return ev, false, nil
+	}
+	if err != nil {
+		return ev, false, err
+	}
+	ev.DocumentID, ev.Status = id, pipeline.Duplicate
+	status, reason, err := w.lastExtraction(ctx, id)
+	if err != nil {
+		return ev, false, err
+	}
+	if status != "ok" {
+		ev.Status = pipeline.Failed
+		ev.Err = fmt.Errorf("stored before the restart with no successful extraction: %s", reason)
+	}
+	return ev, true, nil
+}
+
+// lastExtraction returns the status and error of a document's best
+// extraction: its latest successful one, else its latest.
+func (w *Watcher) lastExtraction(ctx context.Context, docID int64) (status, reason string, err error) {
+	r, err := w.Pipeline.Store.Reader()
+	if err != nil {
+		return "", "", err
+	}
+	defer r.Close()
+	res, err := r.Query(ctx, fmt.Sprintf(`SELECT status, coalesce(error, '') FROM extractions
+		WHERE document_id = %d ORDER BY status = 'ok' DESC, id DESC LIMIT 1`, docID), 1)
+	if err != nil {
+		return "", "", fmt.Errorf("extractions of document %d: %w", docID, err)
+	}
+	if len(res.Rows) == 0 {
+		return "none", "the document has no extraction", nil
+	}
+	return text(res.Rows[0][0]), text(res.Rows[0][1]), nil
+}
+
+func text(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// removeEmptyDirs removes the empty folders under root, deepest first,
+// keeping root.
+func removeEmptyDirs(root string) {
+	var dirs []string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && path != root {
+			dirs = append(dirs, path)
+		}
+		return nil
+	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		os.Remove(dirs[i]) // fails, harmlessly, unless empty
+	}
+}

@@ -1,0 +1,176 @@
+package inbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Ignored reports whether a file name is one the watcher never takes:
+// hidden names, the partial downloads and temporary files of browsers,
+// editors and transfer tools, desktop metadata, and the watcher's own
+// NAME.error.txt notes (so that moving a failed file back together with its
+// note does not ingest the note).
+func Ignored(name string) bool {
+	l := strings.ToLower(name)
+	switch {
+	case name == "", strings.HasPrefix(name, "."), strings.HasPrefix(name, "~$"):
+		return true
+	case l == "thumbs.db", l == "desktop.ini":
+		return true
+	case strings.HasSuffix(l, errorSuffix):
+		return true
+	}
+	switch filepath.Ext(l) {
+	case ".tmp", ".part", ".partial", ".crdownload", ".filepart", ".download", ".swp":
+		return true
+	}
+	return false
+}
+
+// errorSuffix is appended to a failed file's name for the note that says
+// why it failed.
+const errorSuffix = ".error.txt"
+
+// suffixed returns path with "-n" before its extension ("a/b.pdf", 2 ->
+// "a/b-2.pdf"); n == 0 returns path.
+func suffixed(path string, n int) string {
+	if n == 0 {
+		return path
+	}
+	dir, base := filepath.Split(path)
+	ext := filepath.Ext(base)
+	if ext == base { // ".md" alone is a name, not an extension
+		ext = ""
+	}
+	return dir + fmt.Sprintf("%s-%d%s", strings.TrimSuffix(base, ext), n, ext)
+}
+
+// maxSuffix bounds the search for a free name.
+const maxSuffix = 10000
+
+// mover moves files without ever replacing one. Its mutex serialises the
+// choice of a free name where the platform has no atomic no-replace rename.
+type mover struct{ mu sync.Mutex }
+
+// move renames src to dst, or to dst with the first free "-n" suffix when
+// dst exists, creating dst's folder. Across file systems it copies, syncs
+// and then removes src. It returns where the file went.
+func (m *mover) move(src, dst string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", fmt.Errorf("move %s: %w", src, err)
+	}
+	for n := 0; n < maxSuffix; n++ {
+		cand := suffixed(dst, n)
+		err := m.renameNoReplace(src, cand)
+		switch {
+		case err == nil:
+			return cand, nil
+		case errors.Is(err, fs.ErrExist):
+			continue
+		case isCrossDevice(err):
+			return m.copyMove(src, dst)
+		default:
+			return "", fmt.Errorf("move %s to %s: %w", src, cand, err)
+		}
+	}
+	return "", fmt.Errorf("move %s: no free name like %s", src, dst)
+}
+
+// free returns dst, or dst with the first "-n" suffix that does not exist.
+func free(dst string) (string, error) {
+	for n := 0; n < maxSuffix; n++ {
+		if cand := suffixed(dst, n); !exists(cand) {
+			return cand, nil
+		}
+	}
+	return "", fmt.Errorf("no free name like %s", dst)
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil || !errors.Is(err, fs.ErrNotExist)
+}
+
+func (m *mover) renameNoReplace(src, dst string) error {
+	if err := renameNoReplace(src, dst); !errors.Is(err, errNoAtomicNoReplace) {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if exists(dst) {
+		return fs.ErrExist
+	}
+	return os.Rename(src, dst)
+}
+
+// copyMove moves src to a free name like dst on another file system: copy
+// to a hidden temporary name beside dst, sync, rename into place, remove
+// src. A crash leaves at worst a copy in both places, never none.
+func (m *mover) copyMove(src, dst string) (string, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", fmt.Errorf("move %s: %w", src, err)
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".thesisdb-move-*")
+	if err != nil {
+		return "", fmt.Errorf("move %s: %w", src, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("move %s: copy: %w", src, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("move %s: sync: %w", src, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("move %s: %w", src, err)
+	}
+	if st, err := in.Stat(); err == nil {
+		os.Chtimes(tmp.Name(), st.ModTime(), st.ModTime())
+	}
+	for n := 0; n < maxSuffix; n++ {
+		cand := suffixed(dst, n)
+		err := m.renameNoReplace(tmp.Name(), cand)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("move %s to %s: %w", src, cand, err)
+		}
+		if err := os.Remove(src); err != nil {
+			return cand, fmt.Errorf("move %s: copied to %s but could not remove the original: %w", src, cand, err)
+		}
+		return cand, nil
+	}
+	return "", fmt.Errorf("move %s: no free name like %s", src, dst)
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename, so that a crash never leaves a half-written note.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".thesisdb-note-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

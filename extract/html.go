@@ -33,6 +33,7 @@ func loadHTML(ctx context.Context, data []byte, doc *schema.Document, o *Options
 	doc.Author = res.Author
 	doc.Published = res.Published
 	doc.SiteName = res.SiteName
+	doc.CanonicalURL = res.Canonical
 	doc.Warnings = append(doc.Warnings, res.Warnings...)
 	return nil
 }

@@ -13,10 +13,11 @@ func TestHTMLSamples(t *testing.T) {
 	for _, tc := range []struct {
 		file                     string
 		title, author, published string
+		canonical                string
 		keep, drop               []string
 	}{
 		{
-			file:  "research-platform.html",
+			file: "research-platform.html", canonical: "https://research.example.com/theses/grid-storage-buildout",
 			title: "Grid-Scale Battery Storage Buildout", author: "Mara Lindqvist", published: "2026-03-03",
 			keep: []string{
 				"Bullish\ngeneral\nactive\n",
@@ -59,6 +60,9 @@ func TestHTMLSamples(t *testing.T) {
 			doc, err := Load(context.Background(), filepath.Join("..", "samples", tc.file), nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if doc.CanonicalURL != tc.canonical {
+				t.Errorf("canonical URL %q, want %q", doc.CanonicalURL, tc.canonical)
 			}
 			if doc.Kind != "html" || doc.Title != tc.title || doc.Author != tc.author || doc.Published != tc.published {
 				t.Errorf("kind %q title %q author %q published %q", doc.Kind, doc.Title, doc.Author, doc.Published)

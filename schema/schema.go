@@ -121,6 +121,8 @@ type Document struct {
 	Author    string `json:"author"`
 	Published string `json:"published"` // YYYY-MM-DD (or RFC 3339) when known
 	SiteName  string `json:"site_name,omitempty"`
+	// CanonicalURL is the URL the page declares as its own, when it does.
+	CanonicalURL string `json:"canonical_url,omitempty"`
 	// Text is the cleaned text that extractors read.
 	Text string `json:"text"`
 	// SHA256 is the hex SHA-256 of the original bytes: the document's identity.

@@ -167,16 +167,16 @@ func (db *DB) DocumentBySHA(ctx context.Context, sha string) (int64, error) {
 // Document returns the stored document id.
 func (db *DB) Document(ctx context.Context, id int64) (*schema.Document, error) {
 	var d schema.Document
-	var title, author, published, site, tags, warnings sql.NullString
-	err := db.r.QueryRowContext(ctx, `SELECT kind, source, title, author, published, site_name, tags, text, sha256, bytes, warnings
-		FROM documents WHERE id = ?`, id).Scan(&d.Kind, &d.Source, &title, &author, &published, &site, &tags, &d.Text, &d.SHA256, &d.Bytes, &warnings)
+	var title, author, published, site, canonical, tags, warnings sql.NullString
+	err := db.r.QueryRowContext(ctx, `SELECT kind, source, title, author, published, site_name, canonical_url, tags, text, sha256, bytes, warnings
+		FROM documents WHERE id = ?`, id).Scan(&d.Kind, &d.Source, &title, &author, &published, &site, &canonical, &tags, &d.Text, &d.SHA256, &d.Bytes, &warnings)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("document %d: %w", id, err)
 	}
-	d.Title, d.Author, d.Published, d.SiteName = title.String, author.String, published.String, site.String
+	d.Title, d.Author, d.Published, d.SiteName, d.CanonicalURL = title.String, author.String, published.String, site.String, canonical.String
 	if tags.String != "" {
 		d.Tags = strings.Split(tags.String, ",")
 	}
@@ -207,10 +207,10 @@ func (db *DB) SaveDocument(ctx context.Context, runID int64, doc *schema.Documen
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM documents WHERE sha256 = ?`, doc.SHA256).Scan(&docID)
 		if errors.Is(err, sql.ErrNoRows) {
-			res, err := tx.ExecContext(ctx, `INSERT INTO documents (sha256, kind, source, title, author, published, site_name, tags, text, bytes, warnings)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			res, err := tx.ExecContext(ctx, `INSERT INTO documents (sha256, kind, source, title, author, published, site_name, canonical_url, tags, text, bytes, warnings)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				doc.SHA256, doc.Kind, doc.Source, nullStr(doc.Title), nullStr(doc.Author), nullStr(doc.Published),
-				nullStr(doc.SiteName), nullStr(strings.Join(doc.Tags, ",")), doc.Text, doc.Bytes, nullStr(strings.Join(doc.Warnings, "\n")))
+				nullStr(doc.SiteName), nullStr(doc.CanonicalURL), nullStr(strings.Join(doc.Tags, ",")), doc.Text, doc.Bytes, nullStr(strings.Join(doc.Warnings, "\n")))
 			if err != nil {
 				return fmt.Errorf("insert document: %w", err)
 			}

@@ -11,6 +11,7 @@ CREATE TABLE documents (
     author      TEXT,
     published   TEXT,                          -- YYYY-MM-DD when known
     site_name   TEXT,
+    canonical_url TEXT,                        -- the URL a web page declares as its own
     tags        TEXT,                          -- comma-separated, e.g. the inbox sub-folder
     text        TEXT    NOT NULL,              -- the cleaned text extractors read
     bytes       INTEGER NOT NULL,              -- size of the original input

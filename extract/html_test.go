@@ -33,7 +33,7 @@ func TestHTMLSamples(t *testing.T) {
 			drop: []string{"cookies", "Accept all", "My Watchlist", "Related Theses", "Copper Supply Deficit", "Share on LinkedIn", "Terms of Service", "window.analytics"},
 		},
 		{
-			file:  "blog-post.html",
+			file: "blog-post.html", canonical: "https://harborstreetnotes.example.com/2026/02/regional-banks-recovery.html",
 			title: "Why Regional Banks Are the Cheapest Recovery Trade", author: "Dana Whitfield", published: "2026-02-09",
 			keep: []string{
 				"Regional banks have spent two years in the penalty box.",

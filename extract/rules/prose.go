@@ -30,50 +30,108 @@ var Lexicon = struct{ Bullish, Bearish []string }{
 	},
 }
 
-func lexiconRe(words []string) *regexp.Regexp {
-	alts := make([]string, len(words))
-	for i, w := range words {
-		if s, ok := strings.CutSuffix(w, "*"); ok {
-			alts[i] = regexp.QuoteMeta(s) + `[a-z]*`
-		} else {
-			alts[i] = regexp.QuoteMeta(w)
-		}
-	}
-	return regexp.MustCompile(`\b(?:` + strings.Join(alts, "|") + `)\b`)
+// lexicon is Lexicon compiled for word-by-word matching.
+type lexicon struct {
+	words   map[string]int   // whole words: +1 bullish, -1 bearish
+	stems   map[string]int   // "outperform*" stems
+	phrases map[string][]cue // multi-word cues by their first word
+	maxStem int
 }
 
-var (
-	bullRe = lexiconRe(Lexicon.Bullish)
-	bearRe = lexiconRe(Lexicon.Bearish)
-	// negators cancel a cue that follows them within three words.
-	negators = map[string]bool{"not": true, "no": true, "never": true, "without": true, "hardly": true, "isn't": true, "aren't": true, "won't": true, "don't": true, "doesn't": true, "lack": true}
-)
+type cue struct {
+	words []string
+	dir   int
+}
+
+var lex = func() *lexicon {
+	l := &lexicon{words: map[string]int{}, stems: map[string]int{}, phrases: map[string][]cue{}}
+	add := func(list []string, dir int) {
+		for _, w := range list {
+			switch {
+			case strings.Contains(w, " "):
+				f := strings.Fields(w)
+				l.phrases[f[0]] = append(l.phrases[f[0]], cue{f, dir})
+			case strings.HasSuffix(w, "*"):
+				st := strings.TrimSuffix(w, "*")
+				l.stems[st] = dir
+				l.maxStem = max(l.maxStem, len(st))
+			default:
+				l.words[w] = dir
+			}
+		}
+	}
+	add(Lexicon.Bullish, 1)
+	add(Lexicon.Bearish, -1)
+	return l
+}()
+
+// negators cancel a cue that follows them within three words.
+var negators = map[string]bool{"not": true, "no": true, "never": true, "without": true, "hardly": true,
+	"isn't": true, "aren't": true, "won't": true, "don't": true, "doesn't": true, "lack": true}
+
+// words splits lower-cased text into words of letters, digits, hyphens and
+// apostrophes, so "buy-now-pay-later" is one word and never the cue "buy".
+func words(text string) []string {
+	text = strings.ToLower(strings.ReplaceAll(text, "’", "'"))
+	return strings.FieldsFunc(text, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '\'')
+	})
+}
 
 // cueCount counts the bullish and bearish cues in text, ignoring cues one
 // of the three words before negates ("not cheap", "not forecasting a
 // recession") and cues that are part of a hyphenated word ("buy-now").
 func cueCount(text string) (bull, bear int) {
-	lower := strings.ToLower(strings.ReplaceAll(text, "’", "'"))
-	count := func(re *regexp.Regexp) int {
-		n := 0
-		for _, m := range re.FindAllStringIndex(lower, -1) {
-			if (m[0] > 0 && lower[m[0]-1] == '-') || (m[1] < len(lower) && lower[m[1]] == '-') {
-				continue
-			}
-			before := strings.Fields(lower[max(0, m[0]-40):m[0]])
-			negated := false
-			for k := max(0, len(before)-3); k < len(before); k++ {
-				if negators[strings.Trim(before[k], ".,;:()\"")] {
-					negated = true
-				}
-			}
-			if !negated {
-				n++
+	w := words(text)
+	for i := 0; i < len(w); i++ {
+		dir, n := lex.match(w, i)
+		if dir == 0 {
+			continue
+		}
+		negated := false
+		for k := max(0, i-3); k < i; k++ {
+			if negators[w[k]] {
+				negated = true
 			}
 		}
-		return n
+		if !negated {
+			if dir > 0 {
+				bull++
+			} else {
+				bear++
+			}
+		}
+		i += n - 1
 	}
-	return count(bullRe), count(bearRe)
+	return bull, bear
+}
+
+// match returns the direction of the cue starting at w[i] (0 when none)
+// and how many words it spans.
+func (l *lexicon) match(w []string, i int) (dir, n int) {
+	for _, c := range l.phrases[w[i]] {
+		if i+len(c.words) <= len(w) {
+			ok := true
+			for k, cw := range c.words {
+				if w[i+k] != cw {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return c.dir, len(c.words)
+			}
+		}
+	}
+	if d, ok := l.words[w[i]]; ok {
+		return d, 1
+	}
+	for k := min(len(w[i]), l.maxStem); k >= 3; k-- {
+		if d, ok := l.stems[w[i][:k]]; ok {
+			return d, 1
+		}
+	}
+	return 0, 0
 }
 
 // LexiconStance is the stance of free prose by counting Lexicon cues:
@@ -95,8 +153,9 @@ func LexiconStance(text string) schema.Stance {
 }
 
 // proseTitle is the document's title: doc.Title when the loader found one
-// (front matter, a Markdown heading, an HTML title), else the first line of
-// three words or more, skipping page furniture such as a lone "close".
+// (front matter, a Markdown heading, an HTML title) or the first line has
+// two words or more, else the first line that has, skipping page furniture
+// such as a lone "close".
 func proseTitle(doc *schema.Document, lines []line) string {
 	first := ""
 	for _, l := range lines {
@@ -105,11 +164,11 @@ func proseTitle(doc *schema.Document, lines []line) string {
 			break
 		}
 	}
-	if t := strings.TrimSpace(doc.Title); t != "" && (t != first || len(strings.Fields(t)) >= 3) {
+	if t := strings.TrimSpace(doc.Title); t != "" && (t != first || len(strings.Fields(t)) >= 2) {
 		return t
 	}
 	for _, l := range lines {
-		if w := len(strings.Fields(l.text)); w >= 3 && w <= 25 {
+		if w := len(strings.Fields(l.text)); w >= 2 && w <= 25 {
 			return l.text
 		}
 	}
@@ -195,6 +254,9 @@ func horizonIn(s string) *string {
 // forwardHorizon returns the first forward-looking span the prose names.
 func forwardHorizon(lines []line) *string {
 	for _, l := range lines {
+		if !strings.ContainsAny(l.text, "0123456789") {
+			continue
+		}
 		if m := fwdHorizonRe.FindStringSubmatch(l.text); m != nil {
 			if m[1] != "" {
 				return normHorizon(m[1])
@@ -265,7 +327,7 @@ func sentences(s string) []string {
 			continue
 		}
 		if c == '.' {
-			w := s[start:i]
+			w := s[max(start, i-16):i] // abbreviations are short
 			if k := strings.LastIndexAny(w, " (\t"); k >= 0 {
 				w = w[k+1:]
 			}
@@ -303,14 +365,20 @@ var (
 		signPat + currPat + numPat + scalePat + `(?:\s?(?:-|–|to)\s?` + currPat + `?` + numPat + scalePat + `)?\+?` +
 			`|` + signPat + numPat + unitPat + `?(?:\s?(?:-|–|to)\s?` + signPat + numPat + `\+?)?` + unitPat + `\+?` +
 			`|` + numPat + `\s?(?:-|–|to)\s?` + numPat + `\s(?:months|years|weeks|quarters)\b`)
-	// peRe finds P/E ratios written without an "x": "a P/E of 18".
-	peRe = regexp.MustCompile(`P/E(?:\s+ratio)?\s+(?:of|is|at|was|near|around)\s+(~?` + numPat + `)`)
+	// peRe finds P/E ratios written without an "x": "a P/E of 18", "the
+	// forward P/E ratio for the index is 21.5"; group 1 names the ratio.
+	peRe = regexp.MustCompile(`((?:(?i:forward|trailing)\s+)?P/E(?:\s+ratio)?(?:\s+(?:for|of)\s+[^,.;:]{1,40}?)?)\s+(?:of|is|at|was|near|around|stands at)\s+(~?` + numPat + `[xX]?)`)
 	// joinRe is the text between two figures that makes them one value:
 	// "5% to perhaps 3% or 4%", "18.0% vs. 10.8%", "4.14% and 4.26%".
 	joinRe = regexp.MustCompile(`^(?:\s*,)?\s*(?:to|or|and|vs\.?|versus|-|–|/)(?:\s+(?:perhaps|possibly|maybe|just|about|around|roughly|as much as))?\s*$`)
 )
 
-type span struct{ start, end int }
+// span is a figure's place in its sentence; hint, when set, is the
+// indicator the pattern that found it names.
+type span struct {
+	start, end int
+	hint       string
+}
 
 // figures returns the figure spans of a sentence, merged where a short
 // connector joins them into one value.
@@ -324,10 +392,14 @@ func figures(s string) []span {
 				continue // "Q2", "Mag7", "H1": part of a name
 			}
 		}
-		spans = append(spans, span{a, b})
+		spans = append(spans, span{start: a, end: b})
+	}
+	if !strings.Contains(s, "P/E") {
+		return mergeSpans(s, spans)
 	}
 	for _, m := range peRe.FindAllStringSubmatchIndex(s, -1) {
-		a, b := m[2], m[3]
+		a, b := m[4], m[5]
+		hint := s[m[2]:m[3]]
 		overlap := false
 		for _, sp := range spans {
 			if a < sp.end && sp.start < b {
@@ -335,9 +407,14 @@ func figures(s string) []span {
 			}
 		}
 		if !overlap {
-			spans = append(spans, span{a, b})
+			spans = append(spans, span{start: a, end: b, hint: hint})
 		}
 	}
+	return mergeSpans(s, spans)
+}
+
+// mergeSpans sorts spans and joins those a short connector links.
+func mergeSpans(s string, spans []span) []span {
 	if len(spans) < 2 {
 		return spans
 	}
@@ -376,6 +453,9 @@ func proseDataPoints(lines []line, perspectiveOf []string) []schema.DataPoint {
 			persp = &p
 		}
 		for _, s := range sentences(l.raw) {
+			if !strings.ContainsAny(s, "0123456789") {
+				continue
+			}
 			spans := figures(s)
 			if len(spans) == 0 {
 				continue
@@ -390,12 +470,41 @@ func proseDataPoints(lines []line, perspectiveOf []string) []schema.DataPoint {
 					Value:       strings.TrimSpace(s[sp.start:sp.end]),
 					Source:      src,
 					Perspective: persp,
-					Quote:       s,
+					Quote:       quoteFor(s, sp),
 				})
 			}
 		}
 	}
 	return out
+}
+
+// maxQuote is the longest sentence quoted whole; past it (text without
+// punctuation, say) the quote is the words around the figure.
+const maxQuote = 600
+
+// quoteFor is the verbatim passage quoted for the figure at sp: its
+// sentence, or for an overlong sentence the words within about 250 bytes
+// of the figure.
+func quoteFor(s string, sp span) string {
+	if len(s) <= maxQuote {
+		return s
+	}
+	a, b := max(0, sp.start-250), min(len(s), sp.end+250)
+	if a > 0 {
+		if k := strings.IndexByte(s[a:sp.start], ' '); k >= 0 {
+			a += k + 1
+		} else {
+			a = sp.start
+		}
+	}
+	if b < len(s) {
+		if k := strings.LastIndexByte(s[sp.end:b], ' '); k >= 0 {
+			b = sp.end + k
+		} else {
+			b = sp.end
+		}
+	}
+	return strings.TrimSpace(s[a:b])
 }
 
 var (
@@ -436,12 +545,17 @@ func sourceOf(s string) *string {
 		}
 		return &v
 	}
-	if m := sourceParenRe.FindStringSubmatch(s); m != nil {
-		return clean(m[1])
+	lower := strings.ToLower(s)
+	if strings.Contains(lower, "source") {
+		if m := sourceParenRe.FindStringSubmatch(s); m != nil {
+			return clean(m[1])
+		}
 	}
-	if m := accordingRe.FindStringSubmatch(s); m != nil {
-		if v := clean(m[1]); v != nil {
-			return v
+	if strings.Contains(lower, "according") {
+		if m := accordingRe.FindStringSubmatch(s); m != nil {
+			if v := clean(m[1]); v != nil {
+				return v
+			}
 		}
 	}
 	if m := perRe.FindStringSubmatch(s); m != nil {
@@ -489,7 +603,7 @@ func init() {
 		there here now currently still even already yet very too next below above well beyond versus vs
 		found find finds slowed fallen risen grown grow rise fall sits sit remained remains stayed stays
 		cut widened narrowed eased expanded contracted soared plunged tumbled edged trades looks near
-		add adds added sits sat takes accounts account represents represent equals equal implies imply`) {
+		stand add adds added sits sat takes accounts account represents represent equals equal implies imply`) {
 		stopWords[w] = true
 	}
 }
@@ -514,37 +628,40 @@ var metricNouns = map[string]bool{
 // it, else what it is an amount of, else the previous figure's indicator,
 // else the sentence's subject.
 func indicatorFor(s string, sp span, prev string) string {
-	right := phraseAfter(s[sp.end:])
+	if sp.hint != "" {
+		return sp.hint
+	}
+	before := s[max(0, sp.start-phraseWindow):sp.start]
+	after := s[sp.end:min(len(s), sp.end+phraseWindow)]
+	right := phraseAfter(after)
 	if right != "" {
 		first := strings.Fields(right)[0]
 		if metricNouns[strings.ToLower(first)] || isAcronym(first) {
 			return right
 		}
 	}
-	// "40% of users": a share of something.
-	if strings.HasSuffix(s[sp.start:sp.end], "%") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(s[sp.end:]), "of "); ok {
-			if of := phraseAfter(rest); of != "" {
-				return "share of " + of
-			}
-		}
+	ofPhrase := ""
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(after), "of "); ok {
+		ofPhrase = phraseAfter(rest)
 	}
-	if left := phraseBefore(s[:sp.start]); left != "" {
+	// "40% of users": a share of something.
+	if ofPhrase != "" && strings.HasSuffix(s[sp.start:sp.end], "%") {
+		return "share of " + ofPhrase
+	}
+	if left := phraseBefore(before); left != "" {
 		return left
 	}
 	if right != "" {
 		return right
 	}
 	// "25 basis points of steepening": what the figure is an amount of.
-	if rest, ok := strings.CutPrefix(strings.TrimSpace(s[sp.end:]), "of "); ok {
-		if of := phraseAfter(rest); of != "" {
-			return of
-		}
+	if ofPhrase != "" {
+		return ofPhrase
 	}
 	if prev != "" {
 		return prev
 	}
-	if subj := subjectOf(s); subj != "" {
+	if subj := subjectOf(s[:min(len(s), phraseWindow)]); subj != "" {
 		return subj
 	}
 	return "figure"
@@ -555,6 +672,11 @@ func indicatorFor(s string, sp span, prev string) string {
 func pastTense(w string) bool {
 	return len(w) > 4 && strings.HasSuffix(w, "ed") && w == strings.ToLower(w)
 }
+
+// phraseWindow bounds, in bytes, the text around a figure that indicator
+// phrases are taken from, so that a huge sentence costs linear time. A cut
+// inside a multi-byte rune only garbles the far end of the window.
+const phraseWindow = 200
 
 func isAcronym(w string) bool {
 	up := 0

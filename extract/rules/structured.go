@@ -172,7 +172,9 @@ func parseNote(lines []line) *note {
 		if pending != "" {
 			k := pending
 			pending = ""
-			if _, _, isKV := cutField(t); !isKV {
+			// The value of "Conviction:" alone on its line is the next
+			// short line ("5/10"); a sentence is not.
+			if _, _, isKV := cutField(t); !isKV && len(t) <= 40 {
 				field(k, t)
 				continue
 			}

@@ -504,3 +504,96 @@ func TestProgress(t *testing.T) {
 		t.Errorf("bar output: %q", buf.String())
 	}
 }
+
+// fixed is a zero-latency extractor returning one ready extraction: it
+// leaves only the job machinery (pipeline and store) to measure.
+type fixed struct{ x *schema.Extraction }
+
+func (fixed) Info() extract.Info { return extract.Info{Extractor: "fixed", PromptVersion: "bench"} }
+
+func (f fixed) Extract(context.Context, *schema.Document) (*schema.Result, error) {
+	x := *f.x
+	x.Theses = append([]schema.Thesis(nil), f.x.Theses...)
+	x.Theses[0].DataPoints = append([]schema.DataPoint(nil), f.x.Theses[0].DataPoints...)
+	return &schema.Result{Extraction: &x}, nil
+}
+
+// benchDB stores n documents (the samples' texts, each made unique) with
+// store calls, and returns the database path.
+func benchDB(b *testing.B, n int) string {
+	b.Helper()
+	ctx := context.Background()
+	var texts []*schema.Document
+	entries, err := os.ReadDir("../../samples")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range entries {
+		if extract.KindOf(e.Name()) == "" {
+			continue
+		}
+		d, err := extract.Load(ctx, filepath.Join("../../samples", e.Name()), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		texts = append(texts, d)
+	}
+	path := filepath.Join(b.TempDir(), "bench.sqlite")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	runID, err := db.StartRun(ctx, store.RunSpec{Kind: "ingest", Extractor: "none", PromptVersion: "0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		d := *texts[i%len(texts)]
+		d.Text += fmt.Sprintf("\n\nCopy %d.", i)
+		d.SHA256 = fmt.Sprintf("%064x", i+1)
+		if _, err := db.SaveDocument(ctx, runID, &d, store.Outcome{Err: errors.New("not extracted")}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return path
+}
+
+// benchReextract runs `thesisdb reextract --force` over the stored
+// documents with ex and reports documents per second.
+func benchReextract(b *testing.B, n int, ex extract.Extractor) {
+	path := benchDB(b, n)
+	prev := newExtractor
+	newExtractor = func(*extractFlags, *slog.Logger) (extract.Extractor, error) { return ex, nil }
+	defer func() { newExtractor = prev }()
+	b.ResetTimer()
+	for b.Loop() {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"--db", path, "--log-level", "warn", "reextract", "--force", "--concurrency", "4"},
+			strings.NewReader(""), &out, &errb); code != 0 {
+			b.Fatalf("exit %d: %s", code, errb.String())
+		}
+	}
+	b.StopTimer()
+	perDoc := b.Elapsed().Seconds() / float64(b.N*n)
+	b.ReportMetric(1/perDoc, "docs/s")
+	b.ReportMetric(perDoc*1e6, "µs/doc")
+}
+
+// BenchmarkReextract10kRules re-extracts 10,000 stored documents with the
+// rules extractor: go test ./cmd/thesisdb -run '^$' -bench Reextract -benchtime 1x
+func BenchmarkReextract10kRules(b *testing.B) { benchReextract(b, 10_000, rules.New()) }
+
+// BenchmarkReextract10kZeroLatency measures the job machinery alone
+// (selection, pipeline, store) with an extractor that returns at once.
+func BenchmarkReextract10kZeroLatency(b *testing.B) {
+	one := 0.5
+	x := &schema.Extraction{Theses: []schema.Thesis{{Title: "Bench", Statement: "Small caps beat mega caps.", Stance: schema.Bullish,
+		Conviction: &one, Views: []schema.View{{Perspective: "credit", Stance: schema.Bearish}},
+		DataPoints: []schema.DataPoint{
+			{Indicator: "Copy", Value: "1", Quote: "Copy 1."},
+			{Indicator: "HY OAS", Value: "284 bps", Quote: "High-yield spreads stand at 284 bps."},
+			{Indicator: "Small-cap P/E", Value: "18x", Quote: "Small caps trade at 18x."},
+		}}}}
+	benchReextract(b, 10_000, fixed{x})
+}

@@ -309,6 +309,22 @@ func (p *Pipeline) extract(ctx context.Context, doc *schema.Document) store.Outc
 	return out
 }
 
+// Merge adds the counts of another summary of the same run.
+func (s *Summary) Merge(o Summary) {
+	s.OK += o.OK
+	s.Failed += o.Failed
+	s.Duplicate += o.Duplicate
+	s.Cached += o.Cached
+	s.Interrupted += o.Interrupted
+	s.DataPoints += o.DataPoints
+	s.Ungrounded += o.Ungrounded
+	s.Usage.Add(o.Usage)
+	s.Elapsed += o.Elapsed
+	if s.Aborted == nil {
+		s.Aborted = o.Aborted
+	}
+}
+
 // Run processes items with bounded concurrency, calling onEvent (from one
 // goroutine at a time) as each finishes. When ctx is cancelled, or an
 // extractor error says the run cannot go on (extract.ErrAbortRun), it stops

@@ -46,6 +46,9 @@ const (
 	RunDone        = "done"
 	RunInterrupted = "interrupted"
 	RunFailed      = "failed"
+	// RunWaiting means the run's documents are out at the Batch API;
+	// `thesisdb reextract --resume` collects them.
+	RunWaiting = "waiting"
 )
 
 // StartRun records a new run and returns its id.

@@ -145,11 +145,15 @@ func (a *app) startRun(ctx context.Context, db *store.DB, ef *extractFlags, kind
 	if err != nil {
 		return nil, 0, err
 	}
-	p := &pipeline.Pipeline{
+	return a.newPipeline(db, ex, ef), runID, nil
+}
+
+// newPipeline builds the pipeline the extraction flags describe.
+func (a *app) newPipeline(db *store.DB, ex extract.Extractor, ef *extractFlags) *pipeline.Pipeline {
+	return &pipeline.Pipeline{
 		Store: db, Extractor: ex, Load: ef.loadOptions(), Concurrency: ef.concurrency,
 		Force: ef.force, DropUngrounded: ef.dropUngrounded, Logger: a.log,
 	}
-	return p, runID, nil
 }
 
 // finishRun marks the run done or interrupted, prints the summary and

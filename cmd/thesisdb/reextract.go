@@ -31,6 +31,8 @@ type jobParams struct {
 	Concurrency    int             `json:"concurrency"`
 	Force          bool            `json:"force"`
 	DropUngrounded bool            `json:"drop_ungrounded"`
+	// Batch sends the documents through the Batch API.
+	Batch bool `json:"batch,omitempty"`
 }
 
 // job is a re-extraction planned over stored documents: which documents
@@ -117,7 +119,7 @@ func (a *app) reextractCommand() *cobra.Command {
 	var ef extractFlags
 	var sel store.Selection
 	var resume int64
-	var dryRun bool
+	var dryRun, batch bool
 	var every time.Duration
 	cmd := &cobra.Command{
 		Use:   "reextract [--where COND | --failed | --run N] [--dry-run] | --resume RUN",
@@ -138,18 +140,25 @@ successful extraction, and every run stays queryable by run_id.
 and cost, and calls nothing. Progress is a bar on a terminal and a log line
 every --progress-every otherwise. Ctrl-C leaves the run interrupted (a crash
 leaves it running); --resume RUN extracts exactly the documents of its
-selection not yet done in it, with the same extractor, model and prompt.`,
+selection not yet done in it, with the same extractor, model and prompt.
+
+--batch submits the documents to OpenAI's Batch API (at most 50,000
+requests and 200 MB per batch; half the price; results within 24 hours)
+and records the batches, so a closed laptop loses nothing: --resume RUN
+polls them, stores the results that are ready and says what is still
+running. Documents too long for one request are extracted right away.`,
 		Example: `  thesisdb reextract --dry-run
   thesisdb reextract --where "published >= '2026-01-01'" --model gpt-4o
   thesisdb reextract --failed --concurrency 8
   thesisdb reextract --resume 7
+  thesisdb reextract --batch --model gpt-4o-mini && thesisdb reextract --resume 8
   thesisdb diff 6 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			fs := cmd.Flags()
-			if resume != 0 && (fs.Changed("where") || fs.Changed("failed") || fs.Changed("run") || fs.Changed("force")) {
-				return errors.New("--resume continues a run with its own selection: it takes no --where, --failed, --run or --force")
+			if resume != 0 && (fs.Changed("where") || fs.Changed("failed") || fs.Changed("run") || fs.Changed("force") || fs.Changed("batch")) {
+				return errors.New("--resume continues a run with its own selection: it takes no --where, --failed, --run, --force or --batch")
 			}
 			db, err := store.Open(ctx, a.dbPath)
 			if err != nil {
@@ -184,7 +193,7 @@ selection not yet done in it, with the same extractor, model and prompt.`,
 			}
 			params.Concurrency, params.DropUngrounded = ef.concurrency, ef.dropUngrounded
 			if run == nil {
-				params.Force = ef.force
+				params.Force, params.Batch = ef.force, batch
 			}
 			ex, err := newExtractor(&ef, a.log)
 			if err != nil {
@@ -196,6 +205,31 @@ selection not yet done in it, with the same extractor, model and prompt.`,
 					return err
 				}
 			}
+			p := a.newPipeline(db, ex, &ef)
+			p.Force = params.Force
+			var bx batchExtractor
+			var collected pipeline.Summary
+			if params.Batch {
+				if bx, err = asBatcher(ex); err != nil {
+					return err
+				}
+			}
+			if run != nil && params.Batch && !dryRun {
+				pending, err := a.collectBatches(ctx, db, bx, p, run.ID, func(e pipeline.Event) {
+					collected.Add(e)
+					if e.Status == pipeline.Failed {
+						a.printEvent(e)
+					}
+				})
+				if err != nil {
+					return err
+				}
+				if pending > 0 {
+					a.printSummary(run.ID, collected, store.RunWaiting)
+					fmt.Fprintf(a.stderr, "%s still running: collect the rest later with thesisdb reextract --resume %d\n", plural(pending, "batch"), run.ID)
+					return db.SetRunStatus(ctx, run.ID, store.RunWaiting)
+				}
+			}
 			j, err := planJob(ctx, db, run, params, info)
 			if err != nil {
 				return err
@@ -203,12 +237,24 @@ selection not yet done in it, with the same extractor, model and prompt.`,
 			if dryRun {
 				return a.printDryRun(ctx, db, ex, j)
 			}
+			if run != nil && len(j.todo) == 0 && collected.OK+collected.Failed+collected.Duplicate > 0 {
+				return a.finishRun(ctx, db, run.ID, collected)
+			}
 			runID, err := a.startJob(ctx, db, j)
 			if err != nil || runID == 0 {
 				return err
 			}
-			p := &pipeline.Pipeline{Store: db, Extractor: ex, Concurrency: ef.concurrency,
-				Force: params.Force, DropUngrounded: ef.dropUngrounded, Logger: a.log}
+			waiting := false
+			if params.Batch && run == nil {
+				if j.todo, err = a.submitBatch(ctx, db, bx, runID, j.todo); err != nil {
+					db.SetRunStatus(context.WithoutCancel(ctx), runID, store.RunFailed)
+					return err
+				}
+				waiting = true
+				if len(j.todo) > 0 {
+					a.log.Info("extracting now the documents too long for one batch request", "documents", len(j.todo))
+				}
+			}
 			prog := newProgress(a.stderr, isTerminal(a.stderr), runID, len(j.todo), every)
 			sum := p.Run(ctx, runID, j.items(), func(e pipeline.Event) {
 				prog.add(e)
@@ -219,7 +265,13 @@ selection not yet done in it, with the same extractor, model and prompt.`,
 			})
 			prog.finish()
 			sum.Cached += j.cached
-			return a.finishRun(ctx, db, runID, sum)
+			if waiting && ctx.Err() == nil && sum.Aborted == nil {
+				a.printSummary(runID, sum, store.RunWaiting)
+				fmt.Fprintf(a.stderr, "collect the batch results with: thesisdb reextract --resume %d\n", runID)
+				return db.SetRunStatus(ctx, runID, store.RunWaiting)
+			}
+			collected.Merge(sum)
+			return a.finishRun(ctx, db, runID, collected)
 		},
 	}
 	fs := cmd.Flags()
@@ -227,6 +279,7 @@ selection not yet done in it, with the same extractor, model and prompt.`,
 	fs.BoolVar(&sel.Failed, "failed", false, "documents whose latest extraction failed")
 	fs.Int64Var(&sel.Run, "run", 0, "documents extracted in this run")
 	fs.Int64Var(&resume, "resume", 0, "finish this interrupted (or crashed) reextract run")
+	fs.BoolVar(&batch, "batch", false, "send the documents through OpenAI's Batch API (half price, results within 24h); collect them with --resume RUN")
 	fs.BoolVar(&dryRun, "dry-run", false, "print how many documents would be sent, estimated tokens and cost; call nothing")
 	fs.DurationVar(&every, "progress-every", 10*time.Second, "without a terminal, log progress this often (and every 10% of the documents)")
 	ef.register(cmd)

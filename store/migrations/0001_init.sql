@@ -28,7 +28,7 @@ CREATE TABLE runs (
     prompt_version     TEXT    NOT NULL,
     prompt_hash        TEXT,
     schema_version     TEXT    NOT NULL,
-    status             TEXT    NOT NULL DEFAULT 'running', -- running, done, interrupted, failed
+    status             TEXT    NOT NULL DEFAULT 'running', -- running, waiting (Batch API), done, interrupted, failed
     started_at         TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     finished_at        TEXT,
     documents_ok       INTEGER NOT NULL DEFAULT 0,

@@ -12,6 +12,7 @@ import (
 	xunicode "golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 
+	"github.com/thesisdb/thesisdb/extract/internal/sniff"
 	"github.com/thesisdb/thesisdb/schema"
 )
 
@@ -90,7 +91,7 @@ func DecodeText(data []byte) (text, warning string, err error) {
 		}
 		data = out
 	}
-	if looksBinary(data) {
+	if sniff.Binary(data) {
 		return "", "", errorf(ErrBinary, "it contains NUL or control bytes (is it an image, archive or executable?)")
 	}
 	if utf8.Valid(data) {
@@ -104,25 +105,6 @@ func DecodeText(data []byte) (text, warning string, err error) {
 		warning = "not valid UTF-8: decoded as Windows-1252"
 	}
 	return CleanText(text), warning, nil
-}
-
-// looksBinary reports whether data holds NUL bytes or a high share of
-// control characters in its first 8 KiB.
-func looksBinary(data []byte) bool {
-	head := data
-	if len(head) > 8192 {
-		head = head[:8192]
-	}
-	if bytes.IndexByte(head, 0) >= 0 {
-		return true
-	}
-	ctl := 0
-	for _, c := range head {
-		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != 0x1b {
-			ctl++
-		}
-	}
-	return ctl*20 > len(head) // more than 5%
 }
 
 var blankRunRe = regexp.MustCompile(`\n{3,}`)

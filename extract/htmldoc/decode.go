@@ -73,22 +73,3 @@ func hasHighBytes(data []byte) bool {
 	}
 	return false
 }
-
-// looksBinary reports whether (decoded) text holds NUL bytes or a high share
-// of control characters in its first 8 KiB: images, archives, executables.
-func looksBinary(data []byte) bool {
-	head := data
-	if len(head) > 8192 {
-		head = head[:8192]
-	}
-	if bytes.IndexByte(head, 0) >= 0 {
-		return true
-	}
-	ctl := 0
-	for _, c := range head {
-		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != 0x1b {
-			ctl++
-		}
-	}
-	return ctl*20 > len(head)
-}

@@ -20,6 +20,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/markusmobius/go-trafilatura"
 	"golang.org/x/net/html"
+
+	"github.com/thesisdb/thesisdb/extract/internal/sniff"
 )
 
 // Errors Parse wraps, for callers that branch on the cause.
@@ -85,7 +87,7 @@ func Parse(ctx context.Context, data []byte, o *Options) (res *Result, err error
 	if err != nil {
 		return nil, fmt.Errorf("html: %w", err)
 	}
-	if looksBinary(text) {
+	if sniff.Binary(text) {
 		return nil, fmt.Errorf("%w: it holds NUL or control bytes", ErrBinary)
 	}
 	res = &Result{Charset: cs}

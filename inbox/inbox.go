@@ -87,6 +87,7 @@ type Watcher struct {
 
 	abs, processing, done, failed string
 	mv                            mover
+	lock                          *os.File
 }
 
 // Event reports what became of one file. Its Item.Source is where the file
@@ -120,10 +121,33 @@ func (w *Watcher) logger() *slog.Logger {
 	return slog.Default()
 }
 
-func (w *Watcher) init() error {
-	if w.Pipeline == nil || w.Pipeline.Store == nil {
-		return errors.New("inbox: no pipeline or store")
+// Lock checks the inbox, creates its .processing, done and failed folders
+// and takes the lock that keeps a second watcher off the inbox (ErrLocked),
+// so that a caller can fail before recording a run. Run calls it when it
+// has not been called, and releases the lock when it returns.
+func (w *Watcher) Lock() error {
+	if w.lock != nil {
+		return nil
 	}
+	if err := w.init(); err != nil {
+		return err
+	}
+	lock, err := lockDir(w.processing)
+	if err != nil {
+		return fmt.Errorf("inbox %s: %w", w.Dir, err)
+	}
+	w.lock = lock
+	return nil
+}
+
+func (w *Watcher) unlock() {
+	if w.lock != nil {
+		w.lock.Close()
+		w.lock = nil
+	}
+}
+
+func (w *Watcher) init() error {
 	abs, err := filepath.Abs(w.Dir)
 	if err != nil {
 		return fmt.Errorf("inbox %s: %w", w.Dir, err)
@@ -164,7 +188,7 @@ func (w *Watcher) init() error {
 	if w.Rescan <= 0 {
 		w.Rescan = time.Minute
 	}
-	if w.Concurrency <= 0 {
+	if w.Concurrency <= 0 && w.Pipeline != nil {
 		w.Concurrency = w.Pipeline.Concurrency
 	}
 	if w.Concurrency <= 0 {
@@ -179,14 +203,13 @@ func (w *Watcher) init() error {
 // stored and filed, or released back into the inbox.
 func (w *Watcher) Run(ctx context.Context) (pipeline.Summary, error) {
 	start := time.Now()
-	if err := w.init(); err != nil {
+	if w.Pipeline == nil || w.Pipeline.Store == nil {
+		return pipeline.Summary{}, errors.New("inbox: no pipeline or store")
+	}
+	if err := w.Lock(); err != nil {
 		return pipeline.Summary{}, err
 	}
-	lock, err := lockDir(w.processing)
-	if err != nil {
-		return pipeline.Summary{}, fmt.Errorf("inbox %s: %w", w.Dir, err)
-	}
-	defer lock.Close()
+	defer w.unlock()
 
 	l := &loop{w: w, pending: map[string]*seen{}, busy: map[string]bool{}, watched: map[string]bool{}}
 	l.timer = time.NewTimer(time.Hour)

@@ -97,6 +97,7 @@ LM Studio) to extract with a model.`,
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "diagnostics on stderr: debug, info, warn or error")
 	root.AddCommand(
 		a.ingestCommand(),
+		a.watchCommand(),
 		a.textCommand(),
 		a.queryCommand(),
 		a.exportCommand(),

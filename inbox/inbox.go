@@ -173,6 +173,11 @@ func (w *Watcher) init() error {
 	if w.failed, err = dirOr(w.FailedDir, "failed"); err != nil {
 		return err
 	}
+	for _, d := range []string{w.done, w.failed} {
+		if rel, err := filepath.Rel(d, abs); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+			return fmt.Errorf("inbox: %s cannot be the inbox or a folder above it", d)
+		}
+	}
 	dirs := []string{w.processing, w.failed}
 	if !w.DeleteDone {
 		dirs = append(dirs, w.done)

@@ -516,6 +516,14 @@ func TestCustomDoneAndFailedDirs(t *testing.T) {
 	}
 }
 
+func TestDoneDirMustNotContainTheInbox(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.w.DoneDir = filepath.Dir(h.dir)
+	if err := h.w.Lock(); err == nil || !strings.Contains(err.Error(), "cannot be the inbox") {
+		t.Errorf("done dir above the inbox: %v", err)
+	}
+}
+
 func TestCancelMidBatchReleasesFilesInFlight(t *testing.T) {
 	h := newHarness(t, Options{Concurrency: 2})
 	for i := range 4 {

@@ -127,7 +127,7 @@ File-system events are only hints: the folder is also rescanned every
 // went when that is not evident.
 func (a *app) printWatchEvent(w *inbox.Watcher, e inbox.Event) {
 	if e.Recovered && e.Status == pipeline.Duplicate {
-		fmt.Fprintf(a.stderr, "recovered  %s  stored as document %d before the restart\n", e.Item, e.DocumentID)
+		fmt.Fprintf(a.stderr, "recovered  %s  already stored as document %d (claimed before a stop); filed as done\n", e.Item, e.DocumentID)
 	} else {
 		a.printEvent(e.Event)
 	}

@@ -594,7 +594,7 @@ func (w *Watcher) handle(ctx context.Context, j job) result {
 		ev.Recovered = stored
 	}
 	if !stored {
-		ev.Event = w.Pipeline.Process(ctx, w.RunID, pipeline.Item{Source: claimed, Tags: tags})
+		ev.Event = w.Pipeline.Process(ctx, w.RunID, pipeline.Item{Source: claimed, Name: filepath.Join(w.abs, j.rel), Tags: tags})
 	}
 	ev.Item.Source = filepath.Join(w.Dir, j.rel)
 	if j.recovered {
@@ -677,10 +677,11 @@ func (w *Watcher) note(dst, rel string, ev *Event) string {
 	db := shellQuote(w.Pipeline.Store.Path())
 	back := filepath.Join(w.abs, filepath.Dir(rel))
 	if ev.DocumentID != 0 {
-		fmt.Fprintf(&b, "The document is stored (document %d) with this failed extraction. Moving the\n", ev.DocumentID)
-		fmt.Fprintf(&b, "file back into the inbox would only find it already stored; to extract it\n")
-		fmt.Fprintf(&b, "again, once the cause is fixed (model, server, limits):\n\n")
-		fmt.Fprintf(&b, "  thesisdb --db %s ingest --force %s\n", db, shellQuote(dst))
+		fmt.Fprintf(&b, "The document is stored (document %d) with this failed extraction. Once the\n", ev.DocumentID)
+		fmt.Fprintf(&b, "cause is fixed (model, server, limits), move the file back into the inbox:\n\n")
+		fmt.Fprintf(&b, "  mv %s %s/\n\n", shellQuote(dst), shellQuote(back))
+		fmt.Fprintf(&b, "or extract every failed document again:\n\n")
+		fmt.Fprintf(&b, "  thesisdb --db %s reextract --failed\n", db)
 	} else {
 		fmt.Fprintf(&b, "Nothing was stored. To retry, fix the file (or the loader settings), then\n")
 		fmt.Fprintf(&b, "either move it back into the inbox:\n\n")

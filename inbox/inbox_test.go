@@ -432,7 +432,7 @@ func TestBadFilesNextToGoodOnes(t *testing.T) {
 	for name, want := range map[string][]string{
 		"empty.md":       {"empty", "Nothing was stored", "mv ", "ingest "},
 		"memo.docx":      {"unsupported", ".pdf", "Nothing was stored"},
-		"sub/refused.md": {"the model said no", "stored (document", "ingest --force"},
+		"sub/refused.md": {"the model said no", "stored (document", "reextract --failed"},
 	} {
 		b, err := os.ReadFile(filepath.Join(failed, filepath.FromSlash(name)) + ".error.txt")
 		if err != nil {

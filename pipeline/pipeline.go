@@ -40,11 +40,15 @@ type Pipeline struct {
 // to extract again.
 type Item struct {
 	Source     string   // path or URL (ingest)
+	Name       string   // the source to record, when not Source (a file claimed into a work folder)
 	DocumentID int64    // stored document (re-extraction)
 	Tags       []string // labels recorded with a new document
 }
 
 func (it Item) String() string {
+	if it.Name != "" {
+		return it.Name
+	}
 	if it.Source != "" {
 		return it.Source
 	}
@@ -157,23 +161,35 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event)
 				ev.Status, ev.Err = Interrupted, ctx.Err()
 				return ev
 			}
+			if it.Name != "" {
+				err = fmt.Errorf("load %s: %w", it.Name, errors.Unwrap(err))
+			}
 			ev.Status, ev.Err = Failed, err
-			if rerr := p.Store.RecordLoadFailure(sctx, runID, it.Source, "", err.Error()); rerr != nil {
+			if rerr := p.Store.RecordLoadFailure(sctx, runID, it.String(), "", err.Error()); rerr != nil {
 				ev.Err = errors.Join(err, rerr)
 			}
 			return ev
 		}
 		doc = d
 		doc.Tags = it.Tags
+		if it.Name != "" {
+			doc.Source = it.Name
+		}
 		ev.LoadWarning = doc.Warnings
 		if !p.Force {
+			// Stored content is a duplicate, unless none of its extractions
+			// succeeded: then dropping the file again retries it.
 			id, err := p.Store.DocumentBySHA(ctx, doc.SHA256)
-			switch {
-			case err == nil:
-				ev.Status, ev.DocumentID, ev.Title = Duplicate, id, doc.Title
-				p.skip(sctx, runID)
-				return ev
-			case !errors.Is(err, store.ErrNotFound):
+			if err == nil {
+				var ok bool
+				ok, err = p.Store.HasSuccessfulExtraction(ctx, id)
+				if err == nil && ok {
+					ev.Status, ev.DocumentID, ev.Title = Duplicate, id, doc.Title
+					p.skip(sctx, runID)
+					return ev
+				}
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				ev.Status, ev.Err = Failed, err
 				return ev
 			}
@@ -241,7 +257,9 @@ func (p *Pipeline) finish(ctx context.Context, runID int64, doc *schema.Document
 	}
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
+		// The same content was stored in this run meanwhile.
 		ev.Status, ev.DataPoints, ev.Ungrounded = Duplicate, 0, 0
+		p.skip(ctx, runID)
 	case out.Err != nil:
 		ev.Status, ev.Err = Failed, out.Err
 	default:

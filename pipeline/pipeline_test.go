@@ -315,3 +315,38 @@ func TestEventDurationAndComplete(t *testing.T) {
 		t.Errorf("a second outcome for the same run and document = %+v, want duplicate", f)
 	}
 }
+
+// flakyExtractor fails its first call, then works.
+type flakyExtractor struct {
+	lineExtractor
+	failed atomic.Bool
+}
+
+func (f *flakyExtractor) Extract(ctx context.Context, doc *schema.Document) (*schema.Result, error) {
+	if !f.failed.Swap(true) {
+		return nil, errors.New("server answered 503")
+	}
+	return f.lineExtractor.Extract(ctx, doc)
+}
+
+func TestFailedDocumentIsRetriedNotDuplicate(t *testing.T) {
+	p, db, run := newTest(t)
+	p.Extractor = &flakyExtractor{}
+	dir := t.TempDir()
+	claimed := write(t, dir, "claimed.txt", []byte("Note\nYield 4%\n"))
+	it := Item{Source: claimed, Name: "/inbox/note.txt"}
+	if e := p.Process(context.Background(), run, it); e.Status != Failed {
+		t.Fatalf("first: %+v", e)
+	}
+	run2, _ := db.StartRun(context.Background(), store.RunSpec{Kind: "ingest", Extractor: "test", PromptVersion: "t1"})
+	if e := p.Process(context.Background(), run2, it); e.Status != OK {
+		t.Fatalf("second: %+v, want ok (a document with only failed extractions is retried)", e)
+	}
+	if e := p.Process(context.Background(), run2, Item{Source: claimed}); e.Status != Duplicate {
+		t.Fatalf("third: %+v, want duplicate", e)
+	}
+	rows := query(t, db, "SELECT source, (SELECT count(*) FROM documents) FROM current_theses")
+	if len(rows) != 1 || rows[0][0] != "/inbox/note.txt" || rows[0][1].(int64) != 1 {
+		t.Errorf("current theses = %v, want one document recorded under its Name", rows)
+	}
+}

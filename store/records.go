@@ -383,6 +383,17 @@ func (db *DB) RecordLoadFailure(ctx context.Context, runID int64, source, sha, e
 	return nil
 }
 
+// HasSuccessfulExtraction reports whether document docID has any
+// successful extraction.
+func (db *DB) HasSuccessfulExtraction(ctx context.Context, docID int64) (bool, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM extractions WHERE document_id = ? AND status = 'ok'`, docID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("extractions of document %d: %w", docID, err)
+	}
+	return n > 0, nil
+}
+
 // CacheKey identifies an extraction that need not be made again.
 type CacheKey struct {
 	DocumentID    int64

@@ -29,7 +29,11 @@ text the extractors read, for checking loaders. With --json it prints
   thesisdb text --json https://example.com/post.html | jq .title`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			doc, err := extract.Load(cmd.Context(), args[0], ef.loadOptions())
+			opts, err := ef.loadOptions()
+			if err != nil {
+				return err
+			}
+			doc, err := extract.Load(cmd.Context(), args[0], opts)
 			if err != nil {
 				return err
 			}

@@ -33,14 +33,27 @@ func (f *extractFlags) register(cmd *cobra.Command) {
 	f.llm.register(cmd)
 }
 
-func (f *extractFlags) loadOptions() *extract.Options {
-	return &extract.Options{PDFEngine: f.pdfEngine, MaxFetchBytes: f.maxFetchBytes}
+// loadOptions returns the loader settings, refusing a bad --pdf-engine
+// before any document is read.
+func (f *extractFlags) loadOptions() (*extract.Options, error) {
+	switch f.pdfEngine {
+	case extract.PDFEngineAuto, extract.PDFEngineBuiltin, extract.PDFEnginePdftotext:
+	default:
+		return nil, fmt.Errorf("--pdf-engine %q: want auto, builtin or pdftotext", f.pdfEngine)
+	}
+	if f.maxFetchBytes <= 0 {
+		return nil, fmt.Errorf("--max-fetch-bytes must be positive")
+	}
+	return &extract.Options{PDFEngine: f.pdfEngine, MaxFetchBytes: f.maxFetchBytes}, nil
 }
 
 // extractor builds the extractor the flags ask for and logs which.
 func (f *extractFlags) extractor(log *slog.Logger) (extract.Extractor, error) {
 	if f.concurrency < 1 {
 		return nil, fmt.Errorf("--concurrency must be at least 1")
+	}
+	if _, err := f.loadOptions(); err != nil {
+		return nil, err
 	}
 	mode := f.kind
 	if mode == "auto" {

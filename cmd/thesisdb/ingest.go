@@ -150,8 +150,9 @@ func (a *app) startRun(ctx context.Context, db *store.DB, ef *extractFlags, kind
 
 // newPipeline builds the pipeline the extraction flags describe.
 func (a *app) newPipeline(db *store.DB, ex extract.Extractor, ef *extractFlags) *pipeline.Pipeline {
+	load, _ := ef.loadOptions() // checked when the extractor was built
 	return &pipeline.Pipeline{
-		Store: db, Extractor: ex, Load: ef.loadOptions(), Concurrency: ef.concurrency,
+		Store: db, Extractor: ex, Load: load, Concurrency: ef.concurrency,
 		Force: ef.force, DropUngrounded: ef.dropUngrounded, Logger: a.log,
 	}
 }

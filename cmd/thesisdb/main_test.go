@@ -180,6 +180,11 @@ func TestTextAndSchemaCommands(t *testing.T) {
 	if !bytes.Equal([]byte(out), schema.JSON) {
 		t.Error("schema output differs from the embedded schema")
 	}
+	for _, args := range [][]string{{"text", "--pdf-engine", "bogus", f}, {"ingest", "--pdf-engine", "bogus", f}, {"ingest", "--concurrency", "0", f}} {
+		if _, stderr, code := thesisdb(t, append([]string{"--db", filepath.Join(t.TempDir(), "x.sqlite")}, args...)...); code == 0 || !strings.Contains(stderr, "--") {
+			t.Errorf("%v: exit %d, stderr %q; want a flag error", args, code, stderr)
+		}
+	}
 	_, stderr, code := thesisdb(t, "query", "--db", filepath.Join(t.TempDir(), "none.sqlite"), "SELECT 1")
 	if code == 0 || !strings.Contains(stderr, "thesisdb ingest") {
 		t.Errorf("query on a missing db: %d %q", code, stderr)

@@ -32,6 +32,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/thesisdb/thesisdb/extract"
 	"github.com/thesisdb/thesisdb/pipeline"
 	"github.com/thesisdb/thesisdb/store"
 )
@@ -205,9 +206,14 @@ func (w *Watcher) init() error {
 // Run watches the inbox until ctx is cancelled (or, with Once, until the
 // files present at start are done) and returns the totals. On cancellation
 // it takes no more files and waits for the ones in flight: each is either
-// stored and filed, or released back into the inbox.
+// stored and filed, or released back into the inbox. An extractor error
+// that every file would meet (extract.ErrAbortRun: no quota, a refused
+// key) stops the watch the same way, with the summary's Aborted set,
+// rather than retrying the files in a loop.
 func (w *Watcher) Run(ctx context.Context) (pipeline.Summary, error) {
 	start := time.Now()
+	ctx, abort := context.WithCancel(ctx)
+	defer abort()
 	if w.Pipeline == nil || w.Pipeline.Store == nil {
 		return pipeline.Summary{}, errors.New("inbox: no pipeline or store")
 	}
@@ -286,6 +292,12 @@ loop:
 			l.inflight++
 		case r := <-results:
 			l.finished(r)
+			if errors.Is(r.ev.Err, extract.ErrAbortRun) {
+				l.sum.Aborted = r.ev.Err
+				w.logger().Error("stopping the watch: every file would fail the same way; fix the cause and start it again", "err", r.ev.Err)
+				abort()
+				break loop
+			}
 		case ev, ok := <-fsEvents:
 			if !ok {
 				fsEvents = nil

@@ -42,6 +42,9 @@ func (e *testExtractor) Extract(ctx context.Context, doc *schema.Document) (*sch
 	if strings.Contains(doc.Text, "FAIL") {
 		return nil, errors.New("the model said no")
 	}
+	if strings.Contains(doc.Text, "QUOTA") {
+		return nil, fmt.Errorf("429 insufficient_quota: %w", extract.ErrAbortRun)
+	}
 	line := extract.FirstLine(doc.Text)
 	return &schema.Result{Extraction: &schema.Extraction{Theses: []schema.Thesis{{
 		Title: line, Statement: line, Stance: schema.Bullish, Views: []schema.View{},
@@ -652,5 +655,33 @@ func TestSummaryReportsProgress(t *testing.T) {
 	}
 	if len(got) != before {
 		t.Errorf("%d summaries while idle, want none", len(got)-before)
+	}
+}
+
+func TestAbortingErrorStopsTheWatch(t *testing.T) {
+	h := newHarness(t, Options{Rescan: time.Hour})
+	h.write("a.txt", "QUOTA 1")
+	done := make(chan pipeline.Summary, 1)
+	go func() {
+		sum, err := h.w.Run(context.Background()) // no Once, never cancelled
+		if err != nil {
+			t.Error(err)
+		}
+		done <- sum
+	}()
+	select {
+	case sum := <-done:
+		if !errors.Is(sum.Aborted, extract.ErrAbortRun) {
+			t.Errorf("Aborted = %v", sum.Aborted)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the watch kept going after an error every file would meet")
+	}
+	// The file is back in the inbox, unstored, for the next start.
+	if _, err := os.Stat(filepath.Join(h.dir, "a.txt")); err != nil {
+		t.Errorf("file not put back: %v", err)
+	}
+	if n := h.count("SELECT count(*) FROM documents"); n != 0 {
+		t.Errorf("documents = %d", n)
 	}
 }

@@ -3,9 +3,13 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/thesisdb/thesisdb/extract/llm"
+	"github.com/thesisdb/thesisdb/extract/llm/llmtest"
 	"github.com/thesisdb/thesisdb/extract/rules"
 	"github.com/thesisdb/thesisdb/store"
 )
@@ -73,4 +77,63 @@ Analysts at the Fed noted loan growth of %d.%d%% in the quarter, according to th
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// BenchmarkLLMPipeline measures end-to-end throughput — load, LLM
+// extraction over HTTP through go-openai, grounding, store — against a
+// scripted OpenAI-compatible server answering after 200 ms, at several
+// concurrencies. With the wait dominating, documents/s should grow close
+// to linearly with concurrency.
+func BenchmarkLLMPipeline(b *testing.B) {
+	answer, err := os.ReadFile("../extract/llm/testdata/small_caps.answer.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	text, err := os.ReadFile("../extract/llm/testdata/small_caps.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := llmtest.New(b)
+	srv.Record = false
+	srv.Latency = 200 * time.Millisecond
+	srv.Otherwise(func(llmtest.Request) llmtest.Response { return llmtest.Completion(string(answer)) })
+	ex, err := llm.New(llm.Config{BaseURL: srv.BaseURL(), APIKey: "k", Model: "gpt-4o-mini", Mode: llm.ModeJSONSchema})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const docs = 48
+	dir := b.TempDir()
+	for _, conc := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+			n := 0
+			for range b.N {
+				b.StopTimer()
+				db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "b.sqlite"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				run, _ := db.StartRun(context.Background(), store.RunSpec{Kind: "ingest", Extractor: "llm", PromptVersion: "bench"})
+				var items []Item
+				for i := range docs {
+					// Distinct content, so that none is a duplicate.
+					p := filepath.Join(dir, fmt.Sprintf("c%d-%d-%d.txt", conc, n, i))
+					if err := writeFile(p, fmt.Sprintf("%s\n\nCopy %d-%d.\n", text, n, i)); err != nil {
+						b.Fatal(err)
+					}
+					items = append(items, Item{Source: p})
+				}
+				n++
+				p := &Pipeline{Store: db, Extractor: ex, Concurrency: conc}
+				b.StartTimer()
+				sum := p.Run(context.Background(), run, items, nil)
+				b.StopTimer()
+				if sum.OK != docs || sum.Ungrounded != 0 {
+					b.Fatalf("summary = %+v", sum)
+				}
+				db.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.N*docs)/b.Elapsed().Seconds(), "docs/s")
+		})
+	}
 }

@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/thesisdb/thesisdb/schema"
 )
 
 // DefaultUserAgent identifies thesisdb to the sites it fetches.
@@ -48,7 +46,7 @@ func errorf(sentinel error, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
 }
 
-func fetch(ctx context.Context, src string, o *Options) (*schema.Document, error) {
+func fetch(ctx context.Context, src string, o *Options) (*Raw, error) {
 	u, err := url.Parse(src)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("not an http(s) URL: %q", src)
@@ -93,7 +91,7 @@ func fetch(ctx context.Context, src string, o *Options) (*schema.Document, error
 		return nil, errorf(ErrUnsupported, "content type %q", resp.Header.Get("Content-Type"))
 	}
 	final := resp.Request.URL.String()
-	return Decode(ctx, kind, final, data, withContentType(o, resp.Header.Get("Content-Type")))
+	return &Raw{Kind: kind, Source: final, Data: data, opts: withContentType(o, resp.Header.Get("Content-Type"))}, nil
 }
 
 // kindOfContent picks a document kind from the Content-Type header, then

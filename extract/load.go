@@ -100,28 +100,61 @@ func IsURL(src string) bool {
 	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
 }
 
-// Load reads a file or URL into a Document. Panics inside format decoders
-// are recovered and returned as *PanicError; a document never loads empty.
+// Load reads a file or URL into a Document: Read, then Decode. Panics
+// inside format decoders are recovered and returned as *PanicError; a
+// document never loads empty.
 func Load(ctx context.Context, src string, o *Options) (*schema.Document, error) {
+	raw, err := Read(ctx, src, o)
+	if err != nil {
+		return nil, err
+	}
+	return raw.Decode(ctx)
+}
+
+// Raw is a document as read, before decoding: enough to know its identity
+// (the SHA-256 of its bytes) without the cost of parsing it.
+type Raw struct {
+	Kind   string
+	Source string // the path, or the final URL after redirects
+	Data   []byte
+	SHA256 string
+	opts   *Options // with the Content-Type of a fetched body
+}
+
+// Read reads a file or fetches a URL, without decoding it.
+func Read(ctx context.Context, src string, o *Options) (*Raw, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
-	var doc *schema.Document
+	var raw *Raw
 	err := Safely(func() error {
 		var err error
 		if IsURL(src) {
-			doc, err = fetch(ctx, src, o)
+			raw, err = fetch(ctx, src, o)
 		} else {
-			doc, err = loadFile(ctx, src, o)
+			raw, err = readFile(src, o)
 		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", src, err)
 	}
+	sum := sha256.Sum256(raw.Data)
+	raw.SHA256 = hex.EncodeToString(sum[:])
+	return raw, nil
+}
+
+// Decode turns the bytes into a Document.
+func (r *Raw) Decode(ctx context.Context) (*schema.Document, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout())
+	defer cancel()
+	doc, err := decode(ctx, r.Kind, r.Source, r.Data, r.SHA256, r.opts)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", r.Source, err)
+	}
 	return doc, nil
 }
 
-func loadFile(ctx context.Context, path string, o *Options) (*schema.Document, error) {
+func readFile(path string, o *Options) (*Raw, error) {
 	kind := KindOf(path)
 	if kind == "" {
 		return nil, fmt.Errorf("%w: %q (supported: %s)", ErrUnsupported, filepath.Ext(path), strings.Join(Extensions(), " "))
@@ -135,7 +168,7 @@ func loadFile(ctx context.Context, path string, o *Options) (*schema.Document, e
 	if err != nil {
 		return nil, err
 	}
-	return Decode(ctx, kind, path, data, o)
+	return &Raw{Kind: kind, Source: path, Data: data, opts: o}, nil
 }
 
 // readLimited reads r to the end, failing with ErrTooLarge past limit bytes.
@@ -153,6 +186,11 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 // Decode turns raw bytes of a known kind into a Document whose Source is
 // source. It is what Load does after reading.
 func Decode(ctx context.Context, kind, source string, data []byte, o *Options) (*schema.Document, error) {
+	sum := sha256.Sum256(data)
+	return decode(ctx, kind, source, data, hex.EncodeToString(sum[:]), o)
+}
+
+func decode(ctx context.Context, kind, source string, data []byte, sha string, o *Options) (*schema.Document, error) {
 	d, ok := decoders[kind]
 	if !ok {
 		return nil, fmt.Errorf("%w: kind %q", ErrUnsupported, kind)
@@ -160,11 +198,10 @@ func Decode(ctx context.Context, kind, source string, data []byte, o *Options) (
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: the file has 0 bytes", ErrEmpty)
 	}
-	sum := sha256.Sum256(data)
 	doc := &schema.Document{
 		Kind:   kind,
 		Source: source,
-		SHA256: hex.EncodeToString(sum[:]),
+		SHA256: sha,
 		Bytes:  int64(len(data)),
 	}
 	err := Safely(func() error { return d(ctx, data, doc, o) })

@@ -155,7 +155,7 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event)
 			}
 		}
 	} else {
-		d, err := extract.Load(ctx, it.Source, p.Load)
+		d, dup, err := p.load(ctx, it)
 		if err != nil {
 			if ctx.Err() != nil {
 				ev.Status, ev.Err = Interrupted, ctx.Err()
@@ -170,30 +170,17 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event)
 			}
 			return ev
 		}
+		if dup != 0 {
+			ev.Status, ev.DocumentID = Duplicate, dup
+			p.skip(sctx, runID)
+			return ev
+		}
 		doc = d
 		doc.Tags = it.Tags
 		if it.Name != "" {
 			doc.Source = it.Name
 		}
 		ev.LoadWarning = doc.Warnings
-		if !p.Force {
-			// Stored content is a duplicate, unless none of its extractions
-			// succeeded: then dropping the file again retries it.
-			id, err := p.Store.DocumentBySHA(ctx, doc.SHA256)
-			if err == nil {
-				var ok bool
-				ok, err = p.Store.HasSuccessfulExtraction(ctx, id)
-				if err == nil && ok {
-					ev.Status, ev.DocumentID, ev.Title = Duplicate, id, doc.Title
-					p.skip(sctx, runID)
-					return ev
-				}
-			}
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				ev.Status, ev.Err = Failed, err
-				return ev
-			}
-		}
 	}
 	out := p.extract(ctx, doc)
 	if out.Err != nil && (ctx.Err() != nil || errors.Is(out.Err, extract.ErrAbortRun)) {
@@ -266,6 +253,34 @@ func (p *Pipeline) finish(ctx context.Context, runID int64, doc *schema.Document
 		ev.Status = OK
 	}
 	return ev
+}
+
+// load reads an item and decodes it, unless (without Force) its content is
+// already stored with a successful extraction: then it returns that
+// document's id, having spent no time parsing. Content whose extractions
+// all failed is decoded and extracted again.
+func (p *Pipeline) load(ctx context.Context, it Item) (doc *schema.Document, dup int64, err error) {
+	raw, err := extract.Read(ctx, it.Source, p.Load)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !p.Force {
+		id, err := p.Store.DocumentBySHA(ctx, raw.SHA256)
+		switch {
+		case err == nil:
+			ok, err := p.Store.HasSuccessfulExtraction(ctx, id)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ok {
+				return nil, id, nil
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, 0, err
+		}
+	}
+	doc, err = raw.Decode(ctx)
+	return doc, 0, err
 }
 
 func (p *Pipeline) save(ctx context.Context, runID int64, doc *schema.Document, ev *Event, out store.Outcome) error {

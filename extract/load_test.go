@@ -28,3 +28,27 @@ func TestReadDoesNotDecode(t *testing.T) {
 		t.Errorf("Decode = %v, want ErrBinary", err)
 	}
 }
+
+func TestDecodeText(t *testing.T) {
+	utf16le := []byte{0xFF, 0xFE}
+	for _, r := range "Yield 4.2%\r\nCafé" {
+		utf16le = append(utf16le, byte(r), byte(r>>8))
+	}
+	for _, tc := range []struct {
+		name, in, want string
+		warn           bool
+		err            error
+	}{
+		{"utf-8", "Yield 4.2%\nCafé", "Yield 4.2%\nCafé", false, nil},
+		{"utf-8 BOM and CRLF", "\xEF\xBB\xBFYield 4.2%\r\nCafé\r", "Yield 4.2%\nCafé\n", false, nil},
+		{"utf-16 LE BOM", string(utf16le), "Yield 4.2%\nCafé", false, nil},
+		{"windows-1252", "Caf\xe9 \x93quoted\x94 \x80100", "Café “quoted” €100", true, nil},
+		{"blank lines folded, trailing spaces trimmed", "a  \n\n\n\nb\t", "a\n\nb", false, nil},
+		{"binary", "\x7fELF\x02\x01\x01\x00\x00", "", false, ErrBinary},
+	} {
+		got, warn, err := DecodeText([]byte(tc.in))
+		if !errors.Is(err, tc.err) || got != tc.want || (warn != "") != tc.warn {
+			t.Errorf("%s: DecodeText = %q, %q, %v; want %q, warning %v, %v", tc.name, got, warn, err, tc.want, tc.warn, tc.err)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,4 +198,29 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func TestIngestURL(t *testing.T) {
+	page, err := os.ReadFile("../../samples/research-platform.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/theses/grid", http.StatusFound) })
+	mux.HandleFunc("/theses/grid", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	})
+	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	_, stderr, code := thesisdb(t, "--db", db, "ingest", srv.URL+"/old", srv.URL+"/gone")
+	if code != 1 || !strings.Contains(stderr, "404") {
+		t.Fatalf("exit %d, want 1 with the 404 reported:\n%s", code, stderr)
+	}
+	out, _, _ := thesisdb(t, "--db", db, "query", "--format", "csv", "SELECT source, kind, (SELECT count(*) FROM current_views) FROM documents")
+	if want := "source,kind,(SELECT count(*) FROM current_views)\n" + srv.URL + "/theses/grid,html,3\n"; out != want {
+		t.Errorf("stored = %q, want %q (the final URL, and the page's views)", out, want)
+	}
 }

@@ -748,44 +748,18 @@ func (w *Watcher) alreadyStored(ctx context.Context, path string) (pipeline.Even
 		return ev, false, err
 	}
 	ev.DocumentID, ev.Status = id, pipeline.Duplicate
-	status, reason, err := w.lastExtraction(ctx, id)
+	ok, reason, err := w.Pipeline.Store.ExtractionState(ctx, id)
 	if err != nil {
 		return ev, false, err
 	}
-	if status != "ok" {
+	if !ok {
+		if reason == "" {
+			reason = "the document has no extraction"
+		}
 		ev.Status = pipeline.Failed
 		ev.Err = fmt.Errorf("stored before the restart with no successful extraction: %s", reason)
 	}
 	return ev, true, nil
-}
-
-// lastExtraction returns the status and error of a document's best
-// extraction: its latest successful one, else its latest.
-func (w *Watcher) lastExtraction(ctx context.Context, docID int64) (status, reason string, err error) {
-	r, err := w.Pipeline.Store.Reader()
-	if err != nil {
-		return "", "", err
-	}
-	defer r.Close()
-	res, err := r.Query(ctx, fmt.Sprintf(`SELECT status, coalesce(error, '') FROM extractions
-		WHERE document_id = %d ORDER BY status = 'ok' DESC, id DESC LIMIT 1`, docID), 1)
-	if err != nil {
-		return "", "", fmt.Errorf("extractions of document %d: %w", docID, err)
-	}
-	if len(res.Rows) == 0 {
-		return "none", "the document has no extraction", nil
-	}
-	return text(res.Rows[0][0]), text(res.Rows[0][1]), nil
-}
-
-func text(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	}
-	return fmt.Sprint(v)
 }
 
 // removeEmptyDirs removes the empty folders under root, deepest first,

@@ -685,3 +685,14 @@ func TestAbortingErrorStopsTheWatch(t *testing.T) {
 		t.Errorf("documents = %d", n)
 	}
 }
+
+// text renders a query cell as a string.
+func text(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}

@@ -268,7 +268,7 @@ func (p *Pipeline) load(ctx context.Context, it Item) (doc *schema.Document, dup
 		id, err := p.Store.DocumentBySHA(ctx, raw.SHA256)
 		switch {
 		case err == nil:
-			ok, err := p.Store.HasSuccessfulExtraction(ctx, id)
+			ok, _, err := p.Store.ExtractionState(ctx, id)
 			if err != nil {
 				return nil, 0, err
 			}

@@ -383,15 +383,21 @@ func (db *DB) RecordLoadFailure(ctx context.Context, runID int64, source, sha, e
 	return nil
 }
 
-// HasSuccessfulExtraction reports whether document docID has any
-// successful extraction.
-func (db *DB) HasSuccessfulExtraction(ctx context.Context, docID int64) (bool, error) {
-	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM extractions WHERE document_id = ? AND status = 'ok'`, docID).Scan(&n)
+// ExtractionState reports whether document docID has any successful
+// extraction and, when it has none, the error of its latest failed one
+// ("" when it was never extracted).
+func (db *DB) ExtractionState(ctx context.Context, docID int64) (ok bool, lastError string, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT
+			EXISTS (SELECT 1 FROM extractions WHERE document_id = ?1 AND status = 'ok'),
+			coalesce((SELECT error FROM extractions WHERE document_id = ?1 AND status = 'failed' ORDER BY id DESC LIMIT 1), '')`,
+		docID).Scan(&ok, &lastError)
 	if err != nil {
-		return false, fmt.Errorf("extractions of document %d: %w", docID, err)
+		return false, "", fmt.Errorf("extractions of document %d: %w", docID, err)
 	}
-	return n > 0, nil
+	if ok {
+		lastError = ""
+	}
+	return ok, lastError, nil
 }
 
 // CacheKey identifies an extraction that need not be made again.

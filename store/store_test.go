@@ -320,3 +320,24 @@ func migrationCount(t testing.TB) int {
 	}
 	return len(ms)
 }
+
+func TestExtractionState(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	run := startRun(t, db, "p1")
+	id, err := db.SaveDocument(ctx, run, testDoc(1), Outcome{Err: errors.New("server answered 503")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, last, err := db.ExtractionState(ctx, id)
+	if err != nil || ok || last != "server answered 503" {
+		t.Fatalf("after a failure: %v %q %v", ok, last, err)
+	}
+	if err := db.SaveExtraction(ctx, startRun(t, db, "p2"), id, Outcome{Extraction: testExtraction(schema.Bullish)}); err != nil {
+		t.Fatal(err)
+	}
+	ok, last, err = db.ExtractionState(ctx, id)
+	if err != nil || !ok || last != "" {
+		t.Fatalf("after a success: %v %q %v", ok, last, err)
+	}
+}

@@ -225,6 +225,7 @@ func (w *Watcher) Run(ctx context.Context) (pipeline.Summary, error) {
 	l := &loop{w: w, pending: map[string]*seen{}, busy: map[string]bool{}, watched: map[string]bool{}}
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
+	w.sweepPartialCopies()
 	if err := l.recoverClaimed(); err != nil {
 		return pipeline.Summary{}, err
 	}
@@ -425,6 +426,31 @@ func (l *loop) recoverClaimed() error {
 	}
 	l.queue = append(found, l.queue...)
 	return nil
+}
+
+// sweepPartialCopies removes the temporary files of cross-device moves
+// that a watcher killed mid-copy left beside their destinations (the
+// original is still claimed or in the inbox, so nothing is lost).
+func (w *Watcher) sweepPartialCopies() {
+	n := 0
+	for _, root := range []string{w.abs, w.done, w.failed} {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return nil
+			case d.IsDir() && path != root && (path == w.done || path == w.failed):
+				return filepath.SkipDir // walked as roots of their own
+			case d.Type().IsRegular() && strings.HasPrefix(d.Name(), partialCopyPrefix):
+				if os.Remove(path) == nil {
+					n++
+				}
+			}
+			return nil
+		})
+	}
+	if n > 0 {
+		w.logger().Info("removed partial copies left by a stop mid-move", "files", n)
+	}
 }
 
 // skipDir reports whether a folder under the inbox is not watched: hidden
@@ -652,8 +678,10 @@ func (w *Watcher) file(claimed, rel string, ev *Event) {
 }
 
 // fail files a failed document under FailedDir beside a note saying what
-// went wrong and how to retry. The note is written first: a crash between
-// the two leaves a note the retry overwrites, never a file without one.
+// went wrong and how to retry. The note is written first, in place: a
+// crash before the move leaves the file claimed and a note (whole or not)
+// that the retry overwrites, never a file without one nor a stray
+// temporary file.
 func (w *Watcher) fail(claimed, rel string, ev *Event) (string, error) {
 	dst, err := free(filepath.Join(w.failed, rel))
 	if err != nil {
@@ -662,7 +690,7 @@ func (w *Watcher) fail(claimed, rel string, ev *Event) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(dst+errorSuffix, []byte(w.note(dst, rel, ev))); err != nil {
+	if err := os.WriteFile(dst+errorSuffix, []byte(w.note(dst, rel, ev)), 0o644); err != nil {
 		return "", fmt.Errorf("write %s: %w", dst+errorSuffix, err)
 	}
 	got, err := w.mv.move(claimed, dst)

@@ -314,7 +314,7 @@ func TestFilesBeforeAndAfterStartWithSubfolders(t *testing.T) {
 func TestSlowWriterIsTakenOnlyWhenComplete(t *testing.T) {
 	for _, mode := range []string{"events", "poll"} {
 		t.Run(mode, func(t *testing.T) {
-			o := Options{Recursive: true, Settle: 400 * time.Millisecond}
+			o := Options{Recursive: true, Settle: time.Second}
 			if mode == "poll" {
 				o.Poll = 30 * time.Millisecond
 			}
@@ -597,6 +597,34 @@ func TestRecoveryFromProcessing(t *testing.T) {
 	}
 	if n := h.count(`SELECT count(*) FROM documents WHERE tags = 'sub'`); n != 2 {
 		t.Errorf("%d documents tagged sub, want 2", n)
+	}
+}
+
+// TestStopMidFilingLeavesNoDebris restarts after a watcher was killed
+// while filing: one failed file had its note half written and was still
+// claimed; a cross-device move had copied part of a file beside its
+// destination. The restart files the claimed file once, with a whole note,
+// and removes the partial copy but no file of the user's.
+func TestStopMidFilingLeavesNoDebris(t *testing.T) {
+	h := newHarness(t, Options{})
+	proc := filepath.Join(h.dir, ProcessingDir)
+	os.MkdirAll(proc, 0o755)
+	os.WriteFile(filepath.Join(proc, "bad.md"), []byte("This will FAIL"), 0o644)
+	failed := filepath.Join(h.dir, "failed")
+	os.MkdirAll(filepath.Join(h.dir, "done", "sub"), 0o755)
+	os.MkdirAll(failed, 0o755)
+	os.WriteFile(filepath.Join(failed, "bad.md.error.txt"), []byte("thesisdb watch could not"), 0o644)
+	partial := filepath.Join(h.dir, "done", "sub", partialCopyPrefix+"123")
+	os.WriteFile(partial, []byte("half a fi"), 0o644)
+	os.WriteFile(filepath.Join(h.dir, "done", ".keep"), nil, 0o644)
+
+	h.once()
+	assertFiles(t, proc)
+	assertFiles(t, failed, "bad.md", "bad.md.error.txt")
+	assertFiles(t, filepath.Join(h.dir, "done"), ".keep")
+	note, err := os.ReadFile(filepath.Join(failed, "bad.md.error.txt"))
+	if err != nil || !strings.Contains(string(note), "the model said no") || !strings.Contains(string(note), "reextract --failed") {
+		t.Errorf("note not rewritten whole: %v\n%s", err, note)
 	}
 }
 

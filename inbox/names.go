@@ -109,6 +109,10 @@ func (m *mover) renameNoReplace(src, dst string) error {
 	return os.Rename(src, dst)
 }
 
+// partialCopyPrefix starts the name of a cross-device move's temporary
+// copy; Run removes those a crash left behind.
+const partialCopyPrefix = ".thesisdb-move-"
+
 // copyMove moves src to a free name like dst on another file system: copy
 // to a hidden temporary name beside dst, sync, rename into place, remove
 // src. A crash leaves at worst a copy in both places, never none.
@@ -118,7 +122,7 @@ func (m *mover) copyMove(src, dst string) (string, error) {
 		return "", fmt.Errorf("move %s: %w", src, err)
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".thesisdb-move-*")
+	tmp, err := os.CreateTemp(filepath.Dir(dst), partialCopyPrefix+"*")
 	if err != nil {
 		return "", fmt.Errorf("move %s: %w", src, err)
 	}
@@ -152,25 +156,4 @@ func (m *mover) copyMove(src, dst string) (string, error) {
 		return cand, nil
 	}
 	return "", fmt.Errorf("move %s: no free name like %s", src, dst)
-}
-
-// writeFileAtomic writes data to path through a temporary file and a
-// rename, so that a crash never leaves a half-written note.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".thesisdb-note-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -355,6 +355,14 @@ func TestWatchSurvivesKill9(t *testing.T) {
 	if strings.Join(filed, ",") != strings.Join(all, ",") {
 		t.Errorf("filed %d files, want the %d dropped, each once", len(filed), len(all))
 	}
+	for _, dir := range []string{"done", "failed"} {
+		filepath.WalkDir(filepath.Join(in, dir), func(p string, d os.DirEntry, err error) error {
+			if err == nil && strings.HasPrefix(d.Name(), ".") {
+				t.Errorf("left behind in %s/: %s", dir, d.Name())
+			}
+			return nil
+		})
+	}
 	for _, name := range bad {
 		p := filepath.Join(in, "failed", filepath.FromSlash(name))
 		if _, err := os.Stat(p + ".error.txt"); err != nil {

@@ -66,8 +66,9 @@ func (db *DB) StartRun(ctx context.Context, s RunSpec) (int64, error) {
 	}
 	var id int64
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (kind, extractor, model, prompt_version, prompt_hash, schema_version, params)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, s.Kind, s.Extractor, nullStr(s.Model), s.PromptVersion, nullStr(s.PromptHash), s.SchemaVersion, params)
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (kind, extractor, model, prompt_version, prompt_hash, schema_version, params, owner, heartbeat_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
+			s.Kind, s.Extractor, nullStr(s.Model), s.PromptVersion, nullStr(s.PromptHash), s.SchemaVersion, params, self)
 		if err != nil {
 			return err
 		}
@@ -77,18 +78,20 @@ func (db *DB) StartRun(ctx context.Context, s RunSpec) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("start run: %w", err)
 	}
+	db.lease(id)
 	return id, nil
 }
 
-// SetRunStatus sets a run's status; any status but running also stamps
-// finished_at.
+// SetRunStatus ends a run of this process: it sets a status other than
+// running (ResumeRun sets that), stamps finished_at and stops refreshing
+// the run's heartbeat.
 func (db *DB) SetRunStatus(ctx context.Context, id int64, status string) error {
+	if status == RunRunning {
+		return fmt.Errorf("set run %d %s: use ResumeRun", id, status)
+	}
+	defer db.release(id)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		q := `UPDATE runs SET status = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`
-		if status == RunRunning {
-			q = `UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?`
-		}
-		res, err := tx.ExecContext(ctx, q, status, id)
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`, status, id)
 		if err != nil {
 			return err
 		}

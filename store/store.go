@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
@@ -33,6 +34,11 @@ type DB struct {
 	path string
 	w    *sql.DB // exactly one connection: all writes
 	r    *sql.DB // readers
+
+	leaseMu  sync.Mutex
+	leased   map[int64]bool // runs whose heartbeat this DB refreshes
+	stopBeat chan struct{}
+	beatDone chan struct{}
 }
 
 // BusyTimeoutMS is how long a connection waits for a lock before failing.
@@ -77,6 +83,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	if err := db.reapRuns(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite3", dsn(abs, common))
 	if err != nil {
 		w.Close()
@@ -90,8 +100,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Path returns the database file's absolute path.
 func (db *DB) Path() string { return db.path }
 
-// Close closes both pools.
+// Close stops refreshing the heartbeat of this process's runs and closes
+// both pools.
 func (db *DB) Close() error {
+	db.stopHeartbeat()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 

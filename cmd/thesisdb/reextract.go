@@ -138,9 +138,11 @@ successful extraction, and every run stays queryable by run_id.
 
 --dry-run prints how many documents would be sent and the estimated tokens
 and cost, and calls nothing. Progress is a bar on a terminal and a log line
-every --progress-every otherwise. Ctrl-C leaves the run interrupted (a crash
-leaves it running); --resume RUN extracts exactly the documents of its
-selection not yet done in it, with the same extractor, model and prompt.
+every --progress-every otherwise. Ctrl-C leaves the run interrupted, and so
+does a crash once the database is next opened; --resume RUN extracts
+exactly the documents of its selection not yet done in it, with the same
+extractor, model and prompt (and refuses a run another live process is
+working on).
 
 --batch submits the documents to OpenAI's Batch API (at most 50,000
 requests and 200 MB per batch; half the price; results within 24 hours)
@@ -297,10 +299,7 @@ func (a *app) startJob(ctx context.Context, db *store.DB, j *job) (int64, error)
 			}
 			return 0, nil
 		}
-		if j.run.Status == store.RunRunning {
-			a.log.Warn("run is marked running: resuming it as crashed; make sure no other thesisdb is working on it", "run", j.run.ID)
-		}
-		if err := db.SetRunStatus(ctx, j.run.ID, store.RunRunning); err != nil {
+		if err := db.ResumeRun(ctx, j.run.ID); err != nil {
 			return 0, err
 		}
 		a.log.Info("resuming run", "run", j.run.ID, "done", j.done, "left", len(j.todo), "cached", j.cached)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -285,6 +286,30 @@ func TestReextractResumesCancelledRun(t *testing.T) {
 		t.Errorf("resume with a selection: exit %d %s", code, stderr)
 	}
 
+	// While another live process holds the run, it is not resumed twice.
+	hold := func(owner, heartbeat string) {
+		t.Helper()
+		sdb, err := sql.Open("sqlite3", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sdb.Close()
+		if _, err := sdb.Exec(`UPDATE runs SET status = 'running', owner = ?, heartbeat_at = `+heartbeat+` WHERE id = 2`, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hold("elsewhere.example:4242", `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`)
+	busy := newVariant("v2")
+	useExtractor(t, busy)
+	if _, stderr, code := cli(t, context.Background(), "--db", db, "reextract", "--resume", "2"); code == 0 || !strings.Contains(stderr, "another thesisdb process is working on it (elsewhere.example:4242") {
+		t.Errorf("resume of a run another process holds: exit %d %s", code, stderr)
+	}
+	if n, _ := busy.callCount(); n != 0 {
+		t.Errorf("refused resume made %d calls", n)
+	}
+	// Silent for an hour: that process is presumed dead, the run interrupted.
+	hold("elsewhere.example:4242", `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour')`)
+
 	second := newVariant("v2")
 	useExtractor(t, second)
 	out, _ := mustCLI(t, 0, "--db", db, "reextract", "--resume", "2", "--dry-run")
@@ -350,15 +375,33 @@ func TestReextractResumesCrashedRun(t *testing.T) {
 		}
 	}
 	db.Close()
-	// Documents stored after the job started are not part of it.
+	// The process that held it is gone.
+	gone := exec.Command(os.Args[0], "-test.run=^$")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	if n := queryInt(t, path, "SELECT count(*) FROM runs WHERE id = ? AND status = 'running'", runID); n != 1 {
+		t.Fatalf("setup: run %d not running", runID)
+	}
+	sdb, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sdb.Exec(`UPDATE runs SET owner = ? WHERE id = ?`, fmt.Sprintf("%s:%d", host, gone.Process.Pid), runID); err != nil {
+		t.Fatal(err)
+	}
+	sdb.Close()
+	// Documents stored after the job started are not part of it; opening
+	// the database marks the orphaned run interrupted.
 	mustCLI(t, 0, "--db", path, "ingest", "--extractor", "rules", notes(t, 12))
+	if r := getRun(t, path, runID); r.Status != store.RunInterrupted || r.FinishedAt == "" {
+		t.Errorf("orphaned run after the next open: %s, finished %q", r.Status, r.FinishedAt)
+	}
 
 	resumed := newVariant("v2")
 	useExtractor(t, resumed)
-	_, stderr := mustCLI(t, 0, "--db", path, "reextract", "--resume", fmt.Sprint(runID))
-	if !strings.Contains(stderr, "marked running") {
-		t.Errorf("no warning about a run left running:\n%s", stderr)
-	}
+	mustCLI(t, 0, "--db", path, "reextract", "--resume", fmt.Sprint(runID))
 	if total, perDoc := resumed.callCount(); total != 4 || len(perDoc) != 4 {
 		t.Errorf("resume extracted %d documents (%v), want 4", total, perDoc)
 	}

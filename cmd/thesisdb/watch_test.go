@@ -388,6 +388,9 @@ func TestWatchSurvivesKill9(t *testing.T) {
 		{"ok extractions without data points", `SELECT count(*) FROM extractions e WHERE e.status = 'ok'
 			AND NOT EXISTS (SELECT 1 FROM data_points p WHERE p.extraction_id = e.id)`},
 		{"runs of another kind", `SELECT count(*) FROM runs WHERE kind != 'watch'`},
+		// Each killed watch's run is marked interrupted by the next start.
+		{"killed runs not marked interrupted", `SELECT count(*) FROM runs WHERE status != 'interrupted' AND id != (SELECT max(id) FROM runs)`},
+		{"last run not done", `SELECT count(*) FROM runs WHERE status != 'done' AND id = (SELECT max(id) FROM runs)`},
 	} {
 		if n := watchInt(t, db, c.q); n != 0 {
 			t.Errorf("%d %s", n, c.what)

@@ -7,22 +7,25 @@ import (
 
 // EstimateTokens estimates how many tokens OpenAI's tokenizers
 // (cl100k/o200k) make of text, without their vocabulary: common words are
-// one token with their leading space, long words one more per 7 letters,
-// digits go in groups of three, punctuation about one token per one or two
-// marks, and ideographs one token each. English prose comes out near four
-// characters per token; the estimate errs on the high side.
+// one token with their leading space, long words one more per 7 letters (4
+// when accented), digits go in groups of three after a space token of their
+// own, punctuation about one token per one or two marks, and ideographs one
+// token each. It errs on the high side: 1.12 times the o200k count over 95
+// real texts, 0.91-1.23 times on each (TestEstimateTokensAgainstTokenizer).
+// Unlike the tokenizer it stays linear on any input.
 func EstimateTokens(text string) int {
 	n := 0
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		switch {
 		case r == ' ' || r == '\t':
-			// A single space joins the next word's token; a run is a token.
+			// A single space joins the next word's token, but not a
+			// number's; a run is a token.
 			j := i + size
 			for j < len(text) && (text[j] == ' ' || text[j] == '\t') {
 				j++
 			}
-			if j-i > 1 {
+			if j-i > 1 || j < len(text) && text[j] >= '0' && text[j] <= '9' {
 				n++
 			}
 			i = j
@@ -52,9 +55,12 @@ func EstimateTokens(text string) int {
 				}
 				j += s2
 			}
-			if nonASCII*2 > letters {
+			switch {
+			case nonASCII*2 > letters: // Cyrillic, Greek, Arabic, ...
 				n += 1 + letters/3
-			} else {
+			case nonASCII > 0: // accented Latin: rarer words, more pieces
+				n += 1 + letters/4
+			default:
 				n += 1 + (letters-1)/7
 			}
 			i = j

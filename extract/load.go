@@ -27,6 +27,9 @@ type Options struct {
 	// PDFEngine selects the PDF text engine: "auto" (default), "builtin"
 	// or "pdftotext".
 	PDFEngine string
+	// PDFPassword opens PDFs encrypted with a user password (the empty
+	// password is always tried).
+	PDFPassword string
 	// Timeout bounds the loading of one document, fetch included
 	// (default 60s).
 	Timeout time.Duration

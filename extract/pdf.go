@@ -27,7 +27,11 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 	if o != nil && o.PDFEngine != "" {
 		engine = strings.ToLower(o.PDFEngine)
 	}
-	popts := &pdfdoc.Options{Timeout: o.timeout()}
+	var password string
+	if o != nil {
+		password = o.PDFPassword
+	}
+	popts := &pdfdoc.Options{Timeout: o.timeout(), Password: password}
 	var (
 		pd  *pdfdoc.Document
 		err error
@@ -39,7 +43,7 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 		if !pdfdoc.PdftotextAvailable() {
 			return fmt.Errorf("%w: PDF engine pdftotext: not found on PATH (install poppler-utils)", ErrUnsupported)
 		}
-		pd, err = pdfdoc.Pdftotext(ctx, data, "")
+		pd, err = pdfdoc.Pdftotext(ctx, data, password)
 		if err == nil {
 			// Metadata comes from the built-in reader, when it can.
 			if meta, merr := pdfdoc.Extract(ctx, data, popts); merr == nil {
@@ -49,7 +53,7 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 	case PDFEngineAuto:
 		pd, err = pdfdoc.Extract(ctx, data, popts)
 		if fallback(pd, err) && pdfdoc.PdftotextAvailable() {
-			alt, aerr := pdfdoc.Pdftotext(ctx, data, "")
+			alt, aerr := pdfdoc.Pdftotext(ctx, data, password)
 			if aerr == nil && !pdfdoc.Garbled(alt.Text()) {
 				if pd != nil {
 					alt.Title, alt.Author, alt.Created = pd.Title, pd.Author, pd.Created
@@ -66,6 +70,10 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 		}
 	default:
 		return fmt.Errorf("%w: PDF engine %q (want auto, builtin or pdftotext)", ErrUnsupported, o.PDFEngine)
+	}
+	var ee *pdfdoc.EncryptedError
+	if password != "" && errors.As(err, &ee) && ee.NeedsUserPassword {
+		return fmt.Errorf("pdf: %w (the password given does not open it)", err)
 	}
 	if err != nil {
 		return pdfError(err)

@@ -174,17 +174,20 @@ func TestPDFCopyProtectedOpens(t *testing.T) {
 
 func TestPDFPasswordOpensRC4(t *testing.T) {
 	corpusFiles(t)
-	data, err := os.ReadFile(filepath.Join(pdfCorpus, "libreoffice-writer-password.pdf"))
-	if err != nil {
-		t.Fatal(err)
+	path := filepath.Join(pdfCorpus, "libreoffice-writer-password.pdf")
+	for _, engine := range []string{PDFEngineBuiltin, PDFEngineAuto} {
+		doc, err := Load(context.Background(), path, &Options{PDFEngine: engine, PDFPassword: "openpassword"})
+		if err != nil {
+			t.Fatalf("%s: %v", engine, err)
+		}
+		ref, _ := os.ReadFile(filepath.Join(pdfCorpus, "libreoffice-writer-password.pdftotext.txt"))
+		if f1 := tokenF1(doc.Text, string(ref)); f1 < 0.95 {
+			t.Errorf("%s: token F1 with the password = %.3f", engine, f1)
+		}
 	}
-	doc, err := pdfdoc.Extract(context.Background(), data, &pdfdoc.Options{Password: "openpassword"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, _ := os.ReadFile(filepath.Join(pdfCorpus, "libreoffice-writer-password.pdftotext.txt"))
-	if f1 := tokenF1(doc.Text(), string(ref)); f1 < 0.95 {
-		t.Errorf("token F1 with the password = %.3f", f1)
+	_, err := Load(context.Background(), path, &Options{PDFEngine: PDFEngineBuiltin, PDFPassword: "wrong"})
+	if !errors.Is(err, pdfdoc.ErrEncrypted) || !strings.Contains(fmt.Sprint(err), "the password given does not open it") {
+		t.Errorf("wrong password: %v", err)
 	}
 }
 

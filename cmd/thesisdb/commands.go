@@ -59,7 +59,7 @@ text the extractors read, for checking loaders. With --json it prints
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print kind, title, author, published and text as JSON")
-	cmd.Flags().StringVar(&ef.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto, builtin or pdftotext")
+	cmd.Flags().StringVar(&ef.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto, builtin or pdftotext; env "+pdfPasswordEnv+" opens password-protected PDFs")
 	cmd.Flags().Int64Var(&ef.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -28,10 +29,14 @@ func (f *extractFlags) register(cmd *cobra.Command) {
 	fs.IntVar(&f.concurrency, "concurrency", 4, "documents processed at once")
 	fs.BoolVar(&f.force, "force", false, "extract again documents already stored or already extracted the same way")
 	fs.BoolVar(&f.dropUngrounded, "drop-ungrounded", false, "drop data points whose quote or figures are not found in the document")
-	fs.StringVar(&f.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto (builtin, falling back to pdftotext when installed), builtin or pdftotext")
+	fs.StringVar(&f.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto (builtin, falling back to pdftotext when installed), builtin or pdftotext; env "+pdfPasswordEnv+" opens password-protected PDFs")
 	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
 	f.llm.register(cmd)
 }
+
+// pdfPasswordEnv names the variable holding the user password of
+// encrypted PDFs: a secret, so not a flag that ps would show.
+const pdfPasswordEnv = "THESISDB_PDF_PASSWORD"
 
 // loadOptions returns the loader settings, refusing a bad --pdf-engine
 // before any document is read.
@@ -44,7 +49,7 @@ func (f *extractFlags) loadOptions() (*extract.Options, error) {
 	if f.maxFetchBytes <= 0 {
 		return nil, fmt.Errorf("--max-fetch-bytes must be positive")
 	}
-	return &extract.Options{PDFEngine: f.pdfEngine, MaxFetchBytes: f.maxFetchBytes}, nil
+	return &extract.Options{PDFEngine: f.pdfEngine, MaxFetchBytes: f.maxFetchBytes, PDFPassword: os.Getenv(pdfPasswordEnv)}, nil
 }
 
 // extractor builds the extractor the flags ask for and logs which.

@@ -193,6 +193,31 @@ func TestTextAndSchemaCommands(t *testing.T) {
 	}
 }
 
+// TestPDFPasswordFromEnvironment: a password-protected PDF fails with a
+// clear error, and ingests once THESISDB_PDF_PASSWORD holds its password.
+func TestPDFPasswordFromEnvironment(t *testing.T) {
+	pdf := "../../../shared/corpora/pdf/libreoffice-writer-password.pdf"
+	if _, err := os.Stat(pdf); err != nil {
+		t.Skip("the PDF corpus is not beside the project")
+	}
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	t.Setenv(pdfPasswordEnv, "")
+	if _, stderr, code := thesisdb(t, "--db", db, "ingest", "--extractor", "rules", pdf); code != 1 || !strings.Contains(stderr, "a user password is required") {
+		t.Errorf("without the password: exit %d\n%s", code, stderr)
+	}
+	t.Setenv(pdfPasswordEnv, "openpassword")
+	out, stderr, code := thesisdb(t, "text", pdf)
+	if code != 0 || !strings.Contains(out, "Lorem ipsum") || strings.Contains(stderr, "empty user password") {
+		t.Errorf("text with the password: exit %d %.80q\n%s", code, out, stderr)
+	}
+	if _, stderr, code := thesisdb(t, "--db", db, "ingest", "--extractor", "rules", pdf); code != 0 || !strings.Contains(stderr, "1 ok") {
+		t.Errorf("ingest with the password: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "openpassword") {
+		t.Error("the password was printed")
+	}
+}
+
 func boolInt(b bool) int {
 	if b {
 		return 1

@@ -225,13 +225,14 @@ func sniff(data []byte) error {
 }
 
 // open parses the file structure and unlocks an encrypted file.
-func open(data []byte, o *Options) (*pdf.Reader, error) {
+func open(data []byte, o *Options) (r *pdf.Reader, withPassword bool, err error) {
 	// The reader expects the header at offset 0; skip leading junk.
 	if i := bytes.Index(data, []byte("%PDF-")); i > 0 {
 		data = data[i:]
 	}
+	// The reader tries the empty password first, then asks.
 	tried := false
-	r, err := pdf.NewReaderEncrypted(bytes.NewReader(data), int64(len(data)), func() string {
+	r, err = pdf.NewReaderEncrypted(bytes.NewReader(data), int64(len(data)), func() string {
 		if tried {
 			return ""
 		}
@@ -239,37 +240,37 @@ func open(data []byte, o *Options) (*pdf.Reader, error) {
 		return o.Password
 	})
 	if err == nil {
-		return r, nil
+		return r, tried && o.Password != "", nil
 	}
 	msg := err.Error()
 	enc := encryptInfo(data)
 	switch {
 	case errors.Is(err, pdf.ErrInvalidPassword):
-		return nil, &EncryptedError{Method: enc.method, NeedsUserPassword: true, Reason: msg}
+		return nil, false, &EncryptedError{Method: enc.method, NeedsUserPassword: true, Reason: msg}
 	case enc.present && (strings.Contains(msg, "encrypt") || strings.Contains(msg, "unsupported PDF")):
-		return nil, &EncryptedError{Method: enc.method, Reason: msg}
+		return nil, false, &EncryptedError{Method: enc.method, Reason: msg}
 	case strings.Contains(msg, "not a PDF file: invalid header"):
 		// Versions past 1.7 (PDF 2.0) fail the library's header check.
 		if bytes.HasPrefix(data, []byte("%PDF-2.")) {
-			return nil, &UnsupportedError{Feature: "PDF 2.0 header"}
+			return nil, false, &UnsupportedError{Feature: "PDF 2.0 header"}
 		}
-		return nil, &CorruptError{Reason: msg}
+		return nil, false, &CorruptError{Reason: msg}
 	}
 	if strings.Contains(msg, "missing %%EOF") || strings.Contains(msg, "startxref") {
 		msg = fmt.Sprintf("the file is truncated or damaged: %s (%d bytes)", strings.TrimPrefix(msg, "not a PDF file: "), len(data))
 	}
-	return nil, &CorruptError{Reason: msg}
+	return nil, false, &CorruptError{Reason: msg}
 }
 
 // extract is Extract's body; it runs on its own goroutine.
 func extract(data []byte, o *Options, stop func() bool) (*Document, error) {
-	r, err := open(data, o)
+	r, withPassword, err := open(data, o)
 	if err != nil {
 		return nil, err
 	}
 	doc := &Document{}
 	readInfo(r, doc)
-	if enc := encryptInfo(data); enc.present {
+	if enc := encryptInfo(data); enc.present && !withPassword {
 		doc.Warnings = append(doc.Warnings, fmt.Sprintf("encrypted (%s) with an empty user password: text extracted despite the owner's restrictions", enc.methodOr()))
 	}
 	n := r.NumPage()

@@ -162,6 +162,7 @@ func (w *Watcher) init() error {
 	}
 	w.abs = abs
 	w.processing = filepath.Join(abs, ProcessingDir)
+	w.mv.journal = w.processing
 	dirOr := func(d, def string) (string, error) {
 		if d == "" {
 			return filepath.Join(abs, def), nil
@@ -225,7 +226,9 @@ func (w *Watcher) Run(ctx context.Context) (pipeline.Summary, error) {
 	l := &loop{w: w, pending: map[string]*seen{}, busy: map[string]bool{}, watched: map[string]bool{}}
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
-	w.sweepPartialCopies()
+	if n := w.mv.sweep(); n > 0 {
+		w.logger().Info("removed partial copies left by a stop mid-move", "files", n)
+	}
 	if err := l.recoverClaimed(); err != nil {
 		return pipeline.Summary{}, err
 	}
@@ -426,31 +429,6 @@ func (l *loop) recoverClaimed() error {
 	}
 	l.queue = append(found, l.queue...)
 	return nil
-}
-
-// sweepPartialCopies removes the temporary files of cross-device moves
-// that a watcher killed mid-copy left beside their destinations (the
-// original is still claimed or in the inbox, so nothing is lost).
-func (w *Watcher) sweepPartialCopies() {
-	n := 0
-	for _, root := range []string{w.abs, w.done, w.failed} {
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			switch {
-			case err != nil:
-				return nil
-			case d.IsDir() && path != root && (path == w.done || path == w.failed):
-				return filepath.SkipDir // walked as roots of their own
-			case d.Type().IsRegular() && strings.HasPrefix(d.Name(), partialCopyPrefix):
-				if os.Remove(path) == nil {
-					n++
-				}
-			}
-			return nil
-		})
-	}
-	if n > 0 {
-		w.logger().Info("removed partial copies left by a stop mid-move", "files", n)
-	}
 }
 
 // skipDir reports whether a folder under the inbox is not watched: hidden

@@ -616,12 +616,16 @@ func TestStopMidFilingLeavesNoDebris(t *testing.T) {
 	os.WriteFile(filepath.Join(failed, "bad.md.error.txt"), []byte("thesisdb watch could not"), 0o644)
 	partial := filepath.Join(h.dir, "done", "sub", partialCopyPrefix+"123")
 	os.WriteFile(partial, []byte("half a fi"), 0o644)
+	os.WriteFile(filepath.Join(proc, journalPrefix+"1"), []byte(partial), 0o644)
+	// A journal note whose copy was renamed into place before the stop.
+	os.WriteFile(filepath.Join(h.dir, "done", "kept.md"), []byte("whole"), 0o644)
+	os.WriteFile(filepath.Join(proc, journalPrefix+"2"), []byte(filepath.Join(h.dir, "done", partialCopyPrefix+"456")), 0o644)
 	os.WriteFile(filepath.Join(h.dir, "done", ".keep"), nil, 0o644)
 
 	h.once()
 	assertFiles(t, proc)
 	assertFiles(t, failed, "bad.md", "bad.md.error.txt")
-	assertFiles(t, filepath.Join(h.dir, "done"), ".keep")
+	assertFiles(t, filepath.Join(h.dir, "done"), ".keep", "kept.md")
 	note, err := os.ReadFile(filepath.Join(failed, "bad.md.error.txt"))
 	if err != nil || !strings.Contains(string(note), "the model said no") || !strings.Contains(string(note), "reextract --failed") {
 		t.Errorf("note not rewritten whole: %v\n%s", err, note)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -56,7 +58,12 @@ const maxSuffix = 10000
 
 // mover moves files without ever replacing one. Its mutex serialises the
 // choice of a free name where the platform has no atomic no-replace rename.
-type mover struct{ mu sync.Mutex }
+type mover struct {
+	mu sync.Mutex
+	// journal, when set, is a folder where each cross-device copy in
+	// progress is noted, so that sweep can remove what a crash left.
+	journal string
+}
 
 // move renames src to dst, or to dst with the first free "-n" suffix when
 // dst exists, creating dst's folder. Across file systems it copies, syncs
@@ -110,19 +117,38 @@ func (m *mover) renameNoReplace(src, dst string) error {
 }
 
 // partialCopyPrefix starts the name of a cross-device move's temporary
-// copy; Run removes those a crash left behind.
-const partialCopyPrefix = ".thesisdb-move-"
+// copy, and journalPrefix the name of the note that records it.
+const (
+	partialCopyPrefix = ".thesisdb-move-"
+	journalPrefix     = ".move-"
+)
 
 // copyMove moves src to a free name like dst on another file system: copy
 // to a hidden temporary name beside dst, sync, rename into place, remove
-// src. A crash leaves at worst a copy in both places, never none.
+// src. A crash leaves at worst a copy in both places, never none, and a
+// partial copy that the journal names for sweep.
 func (m *mover) copyMove(src, dst string) (string, error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return "", fmt.Errorf("move %s: %w", src, err)
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), partialCopyPrefix+"*")
+	name := filepath.Join(filepath.Dir(dst), partialCopyPrefix+strconv.FormatUint(rand.Uint64(), 36))
+	if m.journal != "" {
+		note, err := os.CreateTemp(m.journal, journalPrefix+"*")
+		if err != nil {
+			return "", fmt.Errorf("move %s: %w", src, err)
+		}
+		_, err = note.WriteString(name)
+		if cerr := note.Close(); err == nil {
+			err = cerr
+		}
+		defer os.Remove(note.Name())
+		if err != nil {
+			return "", fmt.Errorf("move %s: %w", src, err)
+		}
+	}
+	tmp, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return "", fmt.Errorf("move %s: %w", src, err)
 	}
@@ -156,4 +182,23 @@ func (m *mover) copyMove(src, dst string) (string, error) {
 		return cand, nil
 	}
 	return "", fmt.Errorf("move %s: no free name like %s", src, dst)
+}
+
+// sweep removes the partial copies of cross-device moves that a stop
+// mid-copy left, as the journal names them, and the journal's notes. It
+// returns how many copies it removed.
+func (m *mover) sweep() int {
+	notes, _ := filepath.Glob(filepath.Join(m.journal, journalPrefix+"*"))
+	removed := 0
+	for _, note := range notes {
+		b, err := os.ReadFile(note)
+		if err != nil {
+			continue
+		}
+		if p := string(b); strings.HasPrefix(filepath.Base(p), partialCopyPrefix) && os.Remove(p) == nil {
+			removed++
+		}
+		os.Remove(note)
+	}
+	return removed
 }

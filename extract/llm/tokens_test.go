@@ -49,7 +49,7 @@ func TestEstimateTokensAgainstTokenizer(t *testing.T) {
 		t.Fatalf("only %d texts: samples missing?", len(texts))
 	}
 	enc := codec.NewO200kBase()
-	var est, real int
+	var est, exact int
 	lo, hi := 10.0, 0.0
 	for name, s := range texts {
 		n, err := enc.Count(s)
@@ -57,15 +57,15 @@ func TestEstimateTokensAgainstTokenizer(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := EstimateTokens(s)
-		est, real = est+e, real+n
+		est, exact = est+e, exact+n
 		r := float64(e) / float64(n)
 		lo, hi = min(lo, r), max(hi, r)
 		if r < 0.85 || r > 1.35 {
 			t.Errorf("%s: estimated %d tokens, o200k counts %d (%.2f×)", name, e, n, r)
 		}
 	}
-	r := float64(est) / float64(real)
-	t.Logf("%d texts: estimated %d tokens, o200k counts %d (%.3f×; %.2f–%.2f× per text)", len(texts), est, real, r, lo, hi)
+	r := float64(est) / float64(exact)
+	t.Logf("%d texts: estimated %d tokens, o200k counts %d (%.3f×; %.2f–%.2f× per text)", len(texts), est, exact, r, lo, hi)
 	if r < 1 || r > 1.2 {
 		t.Errorf("over all texts: %.3f× the o200k count, want 1.00–1.20", r)
 	}

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -179,26 +180,19 @@ func TestWatchRefusesMissingInbox(t *testing.T) {
 
 // watchBuffer is a bytes.Buffer safe for one writer and concurrent readers.
 type watchBuffer struct {
-	mu chan struct{}
+	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *watchBuffer) lock() {
-	if s.mu == nil {
-		s.mu = make(chan struct{}, 1)
-	}
-	s.mu <- struct{}{}
-}
-
 func (s *watchBuffer) Write(p []byte) (int, error) {
-	s.lock()
-	defer func() { <-s.mu }()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
 func (s *watchBuffer) String() string {
-	s.lock()
-	defer func() { <-s.mu }()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.b.String()
 }
 

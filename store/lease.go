@@ -28,14 +28,17 @@ var (
 	staleAfter = 5 * time.Minute
 )
 
-// self is this process as recorded in runs.owner.
-var self = func() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "localhost"
-	}
-	return host + ":" + strconv.Itoa(os.Getpid())
-}()
+// selfHost and self are this host and process as recorded in runs.owner.
+var (
+	selfHost = func() string {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			return "localhost"
+		}
+		return host
+	}()
+	self = selfHost + ":" + strconv.Itoa(os.Getpid())
+)
 
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
@@ -47,8 +50,7 @@ func ownerAlive(owner, heartbeat string, now time.Time) bool {
 		return false
 	}
 	i := strings.LastIndexByte(owner, ':')
-	myHost := self[:strings.LastIndexByte(self, ':')]
-	if i < 0 || owner[:i] != myHost {
+	if i < 0 || owner[:i] != selfHost {
 		return true // another host: the heartbeat is all we know
 	}
 	pid, err := strconv.Atoi(owner[i+1:])

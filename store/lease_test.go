@@ -21,8 +21,6 @@ func deadPid(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
-func host() string { return self[:len(self)-len(strconv.Itoa(os.Getpid()))-1] }
-
 // setOwner makes run id look held by owner, last heard from age ago.
 func setOwner(t *testing.T, db *DB, id int64, owner string, age time.Duration) {
 	t.Helper()
@@ -60,9 +58,9 @@ func TestOpenMarksDeadRunsInterrupted(t *testing.T) {
 		age   time.Duration
 		want  string
 	}{
-		{"dead pid here", host() + ":" + strconv.Itoa(deadPid(t)), time.Second, RunInterrupted},
-		{"live pid here, silent too long", host() + ":" + strconv.Itoa(os.Getppid()), staleAfter + time.Minute, RunInterrupted},
-		{"live pid here", host() + ":" + strconv.Itoa(os.Getppid()), time.Second, RunRunning},
+		{"dead pid here", selfHost + ":" + strconv.Itoa(deadPid(t)), time.Second, RunInterrupted},
+		{"live pid here, silent too long", selfHost + ":" + strconv.Itoa(os.Getppid()), staleAfter + time.Minute, RunInterrupted},
+		{"live pid here", selfHost + ":" + strconv.Itoa(os.Getppid()), time.Second, RunRunning},
 		{"other host, recent", "elsewhere.example:1", time.Minute, RunRunning},
 		{"other host, silent", "elsewhere.example:1", staleAfter + time.Minute, RunInterrupted},
 		{"garbled owner", "nonsense", time.Second, RunRunning},
@@ -104,7 +102,7 @@ func TestOpenMarksDeadRunsInterrupted(t *testing.T) {
 func TestResumeRunRefusesLiveOwner(t *testing.T) {
 	db := openTest(t)
 	id := startRun(t, db, "v1")
-	setOwner(t, db, id, host()+":"+strconv.Itoa(os.Getppid()), time.Second)
+	setOwner(t, db, id, selfHost+":"+strconv.Itoa(os.Getppid()), time.Second)
 	err := db.ResumeRun(context.Background(), id)
 	if !errors.Is(err, ErrRunBusy) {
 		t.Fatalf("resume a run a live process holds: %v, want ErrRunBusy", err)
@@ -112,7 +110,7 @@ func TestResumeRunRefusesLiveOwner(t *testing.T) {
 	if st, o, _ := status(t, db, id); st != RunRunning || o == self {
 		t.Errorf("refused resume changed the run: %s %s", st, o)
 	}
-	setOwner(t, db, id, host()+":"+strconv.Itoa(deadPid(t)), time.Second)
+	setOwner(t, db, id, selfHost+":"+strconv.Itoa(deadPid(t)), time.Second)
 	if err := db.ResumeRun(context.Background(), id); err != nil {
 		t.Fatalf("resume a run whose process died: %v", err)
 	}

@@ -132,6 +132,10 @@ const MaxAbandoned = 8
 
 var abandoned atomic.Int32
 
+// Abandoned returns how many extractions are still running after timing
+// out. A process that has any should be replaced: they may never stop.
+func Abandoned() int { return int(abandoned.Load()) }
+
 // Extract reads the text and metadata of the PDF in data.
 func Extract(ctx context.Context, data []byte, o *Options) (*Document, error) {
 	if o == nil {

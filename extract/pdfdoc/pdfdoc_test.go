@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/thesisdb/thesisdb/extract/pdfdoc/internal/pdfgen"
+	"github.com/thesisdb/thesisdb/internal/pdfgen"
 )
 
 func extractText(t *testing.T, d *pdfgen.Doc) *Document {

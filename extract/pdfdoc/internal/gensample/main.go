@@ -10,7 +10,7 @@ import (
 	"log"
 	"os"
 
-	"github.com/thesisdb/thesisdb/extract/pdfdoc/internal/pdfgen"
+	"github.com/thesisdb/thesisdb/internal/pdfgen"
 )
 
 type dataPoint struct{ indicator, value, source, implication string }

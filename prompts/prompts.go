@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Version is the prompt version the extractor uses.
@@ -51,23 +53,86 @@ func System(o SystemOptions) (string, error) {
 	}{strings.TrimSpace(string(o.Schema)), o.IncludeSchema, o.Tool})
 }
 
-// Doc is what a user message says about the document it carries.
+// Doc is what a user message says about the document it carries. The
+// metadata fields come from the document too (front matter, a PDF's info
+// dictionary, a file name) and are as untrusted as its text: each is
+// rendered as one line of at most a few hundred characters, without control
+// or invisible formatting characters, and with "<<<" broken up, so that it
+// can neither add a line of its own nor imitate a fence.
 type Doc struct {
 	Title, Author, Published, Kind, Source string
 	// Text is the document's (or the part's) text, placed between fences.
 	Text string
 }
 
+// Length caps of the metadata fields, in characters.
+const (
+	maxTitle     = 300
+	maxAuthor    = 200
+	maxPublished = 40
+	maxKind      = 20
+	maxSource    = 300
+)
+
+// neutral returns d with every metadata field made safe to write outside
+// the fences; the text is untouched.
+func (d Doc) neutral() Doc {
+	d.Title = OneLine(d.Title, maxTitle)
+	d.Author = OneLine(d.Author, maxAuthor)
+	d.Published = OneLine(d.Published, maxPublished)
+	d.Kind = OneLine(d.Kind, maxKind)
+	d.Source = OneLine(d.Source, maxSource)
+	return d
+}
+
+// OneLine neutralises an untrusted string for a prompt line: every run of
+// white space, line or paragraph separators and control characters becomes
+// one space; invisible formatting characters (bidirectional overrides,
+// zero-width characters) and invalid UTF-8 are dropped; "<<<" loses its
+// meaning as a fence opener ("<<<" becomes "< < <"); the result is trimmed
+// and cut to limit characters, an ellipsis marking the cut.
+func OneLine(s string, limit int) string {
+	var b strings.Builder
+	space := false
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				continue // an invalid byte
+			}
+		}
+		switch {
+		case unicode.IsSpace(r) || unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp):
+			space = true
+		case unicode.Is(unicode.Cf, r):
+			// invisible formatting: dropped
+		default:
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	for strings.Contains(out, "<<<") {
+		out = strings.ReplaceAll(out, "<<<", "< < <")
+	}
+	if r := []rune(out); len(r) > limit {
+		out = strings.TrimSpace(string(r[:max(limit-1, 0)])) + "…"
+	}
+	return out
+}
+
 // Document renders the user message that asks for a whole document's
 // extraction.
 func Document(d Doc) (string, error) {
-	return render("document.tmpl", docData{Doc: d, Fence: Fence(d.Text)})
+	return render("document.tmpl", docData{Doc: d.neutral(), Fence: Fence(d.Text)})
 }
 
 // Chunk renders the user message for part (1-based) of parts of a long
 // document, whose text is d.Text.
 func Chunk(d Doc, part, parts int) (string, error) {
-	return render("chunk.tmpl", docData{Doc: d, Fence: Fence(d.Text), Part: part, Parts: parts})
+	return render("chunk.tmpl", docData{Doc: d.neutral(), Fence: Fence(d.Text), Part: part, Parts: parts})
 }
 
 // Synthesis renders the user message of a long document's thesis-level
@@ -75,7 +140,7 @@ func Chunk(d Doc, part, parts int) (string, error) {
 // and findings one summary line (or block) per part.
 func Synthesis(d Doc, headings, findings []string) (string, error) {
 	fence := Fence(d.Text + "\n" + strings.Join(headings, "\n") + "\n" + strings.Join(findings, "\n"))
-	return render("synthesis.tmpl", docData{Doc: d, Fence: fence, Headings: headings, Findings: findings})
+	return render("synthesis.tmpl", docData{Doc: d.neutral(), Fence: fence, Headings: headings, Findings: findings})
 }
 
 // Reask renders the follow-up user message that quotes an answer's

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -162,11 +161,14 @@ func readFile(path string, o *Options) (*Raw, error) {
 	if kind == "" {
 		return nil, fmt.Errorf("%w: %q (supported: %s)", ErrUnsupported, filepath.Ext(path), strings.Join(Extensions(), " "))
 	}
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if st.Size() > o.maxBytes() {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, st.Size(), o.maxBytes())
+	}
 	data, err := readLimited(f, o.maxBytes())
 	if err != nil {
 		return nil, err

@@ -11,16 +11,15 @@
 // watcher that died: those already stored are filed at once, the others
 // are processed again. Since a document is stored whole or not at all and
 // its SHA-256 is unique in the store, a crash at any instant loses no file
-// and stores no document twice.
+// and stores no document twice. A file that was being processed at two
+// such deaths (a poison file, see attempts.go) is set aside in failed/
+// instead of being retried forever.
 package inbox
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -285,7 +284,9 @@ loop:
 		}
 		var send chan job
 		var head job
-		if len(l.queue) > 0 {
+		// A suspect runs alone: nothing else starts while it is in
+		// flight, and it starts only when nothing else is.
+		if len(l.queue) > 0 && !l.alone && (!l.queue[0].suspect() || l.inflight == 0) {
 			send, head = jobs, l.queue[0]
 		}
 		select {
@@ -294,6 +295,7 @@ loop:
 		case send <- head:
 			l.queue = l.queue[1:]
 			l.inflight++
+			l.alone = head.suspect()
 		case r := <-results:
 			l.finished(r)
 			if errors.Is(r.ev.Err, extract.ErrAbortRun) {
@@ -353,7 +355,15 @@ type job struct {
 	path      string
 	rel       string // relative to the inbox, or to .processing when recovered
 	recovered bool
+	// attempts is how many times processing of a recovered file started
+	// before (its attempt record), and sha the SHA-256 recorded with them.
+	attempts int
+	sha      string
 }
+
+// suspect reports whether the process died while processing the job's
+// file: it is retried alone, so that another death is its own.
+func (j job) suspect() bool { return j.recovered && j.attempts > 0 }
 
 type result struct {
 	job
@@ -369,6 +379,7 @@ type loop struct {
 	queue    []job            // settled, waiting for a worker
 	busy     map[string]bool  // queued or in flight
 	inflight int
+	alone    bool // a suspect is in flight
 	watched  map[string]bool
 	timer    *time.Timer
 	armed    time.Time // when timer fires; zero when stopped
@@ -381,6 +392,9 @@ func (l *loop) stats() Stats {
 
 func (l *loop) finished(r result) {
 	l.inflight--
+	if r.suspect() {
+		l.alone = false
+	}
 	delete(l.busy, r.path)
 	if r.skip {
 		return
@@ -392,9 +406,10 @@ func (l *loop) finished(r result) {
 }
 
 // recoverClaimed queues every file left in .processing/ by a watcher that
-// stopped without filing it.
+// stopped without filing it, with the attempts its record counts.
 func (l *loop) recoverClaimed() error {
 	var found []job
+	live := map[string]bool{}
 	err := filepath.WalkDir(l.w.processing, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("recover claimed files: %w", err)
@@ -415,14 +430,24 @@ func (l *loop) recoverClaimed() error {
 		if err != nil {
 			return err
 		}
-		found = append(found, job{path: path, rel: rel, recovered: true})
+		j := job{path: path, rel: rel, recovered: true}
+		j.attempts, j.sha = l.w.readAttempt(path, rel)
+		live[l.w.attemptPath(rel)] = true
+		found = append(found, j)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	l.w.sweepAttempts(live)
 	if len(found) > 0 {
-		l.w.logger().Info("recovering files claimed before a stop", "files", len(found), "folder", l.w.processing)
+		suspects := 0
+		for _, j := range found {
+			if j.suspect() {
+				suspects++
+			}
+		}
+		l.w.logger().Info("recovering files claimed before a stop", "files", len(found), "died_while_processing", suspects, "folder", l.w.processing)
 	}
 	for _, j := range found {
 		l.busy[j.path] = true
@@ -600,16 +625,38 @@ func (w *Watcher) handle(ctx context.Context, j job) result {
 	}
 	tags := tagsOf(j.rel)
 	ev := Event{Name: filepath.ToSlash(j.rel)}
-	stored := false
+	// The attempt record lives while the file is processed and filed: a
+	// death in between leaves it for the next start to count. It is kept
+	// under the claimed name, which differs from j.rel when that was taken.
+	crel, err := filepath.Rel(w.processing, claimed)
+	if err != nil {
+		crel = j.rel
+	}
+	defer w.clearAttempt(crel)
+	stored, attempts, sha := false, 0, ""
 	if j.recovered {
-		var err error
-		ev.Event, stored, err = w.alreadyStored(ctx, claimed)
+		if sha, err = hashFile(claimed); err == nil {
+			ev.Event, stored, err = w.alreadyStored(ctx, claimed, sha)
+		}
 		if err != nil {
 			w.logger().Warn("cannot check whether a recovered file is stored; processing it again", "path", claimed, "err", err)
 		}
 		ev.Recovered = stored
+		if attempts = j.attempts; j.sha != "" && sha != "" && j.sha != sha {
+			attempts = 0 // the record is of other content
+		}
 	}
-	if !stored {
+	switch {
+	case stored:
+	case attempts >= maxAttempts:
+		ev.Event = w.quarantine(ctx, claimed, j.rel, sha, attempts)
+	default:
+		if attempts > 0 {
+			w.logger().Warn("retrying, alone, a file that was being processed when thesisdb stopped", "path", claimed, "attempt", attempts+1)
+		}
+		if err := w.recordAttempt(claimed, crel, attempts+1, sha); err != nil {
+			w.logger().Warn("cannot record the attempt; a file that crashes thesisdb would be retried at every start", "path", claimed, "err", err)
+		}
 		ev.Event = w.Pipeline.Process(ctx, w.RunID, pipeline.Item{Source: claimed, Name: filepath.Join(w.abs, j.rel), Tags: tags})
 	}
 	ev.Item.Source = filepath.Join(w.Dir, j.rel)
@@ -619,6 +666,20 @@ func (w *Watcher) handle(ctx context.Context, j job) result {
 	ev.Item.Tags = tags
 	w.file(claimed, j.rel, &ev)
 	return result{job: j, ev: ev}
+}
+
+// quarantine sets aside a recovered file that was being processed each
+// time the process died: it fails with ErrQuarantined, recorded in the
+// store as a load failure, without being processed again.
+func (w *Watcher) quarantine(ctx context.Context, claimed, rel, sha string, attempts int) pipeline.Event {
+	source := filepath.Join(w.abs, rel)
+	w.logger().Error("setting aside a file that was being processed each time thesisdb stopped",
+		"path", claimed, "attempts", attempts, "sha256", sha)
+	ev := pipeline.Event{Item: pipeline.Item{Source: claimed, Name: source}, Status: pipeline.Failed, Err: ErrQuarantined}
+	if err := w.Pipeline.Store.RecordLoadFailure(context.WithoutCancel(ctx), w.RunID, source, sha, ErrQuarantined.Error()); err != nil {
+		ev.Err = errors.Join(ErrQuarantined, err)
+	}
+	return ev
 }
 
 // tagsOf returns the folder of a file relative to the inbox as its tag.
@@ -694,7 +755,9 @@ func (w *Watcher) note(dst, rel string, ev *Event) string {
 	fmt.Fprintf(&b, "reason: %s\n\n", reason)
 	db := shellQuote(w.Pipeline.Store.Path())
 	back := filepath.Join(w.abs, filepath.Dir(rel))
-	if ev.DocumentID != 0 {
+	if errors.Is(ev.Err, ErrQuarantined) {
+		quarantineNote(&b, dst, back)
+	} else if ev.DocumentID != 0 {
 		fmt.Fprintf(&b, "The document is stored (document %d) with this failed extraction. Once the\n", ev.DocumentID)
 		fmt.Fprintf(&b, "cause is fixed (model, server, limits), move the file back into the inbox:\n\n")
 		fmt.Fprintf(&b, "  mv %s %s/\n\n", shellQuote(dst), shellQuote(back))
@@ -730,23 +793,14 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// alreadyStored reports whether a recovered file's content is stored: the
-// previous watcher died after the commit and before filing it. The event
+// alreadyStored reports whether a recovered file's content (of SHA-256
+// sha) is stored: the previous watcher died after the commit and before
+// filing it. The event
 // says ok (as a duplicate of itself) or, when the document has no
 // successful extraction, failed with the stored reason.
-func (w *Watcher) alreadyStored(ctx context.Context, path string) (pipeline.Event, bool, error) {
+func (w *Watcher) alreadyStored(ctx context.Context, path, sha string) (pipeline.Event, bool, error) {
 	ev := pipeline.Event{Item: pipeline.Item{Source: path}}
-	f, err := os.Open(path)
-	if err != nil {
-		return ev, false, err
-	}
-	h := sha256.New()
-	_, err = io.Copy(h, f)
-	f.Close()
-	if err != nil {
-		return ev, false, err
-	}
-	id, err := w.Pipeline.Store.DocumentBySHA(ctx, hex.EncodeToString(h.Sum(nil)))
+	id, err := w.Pipeline.Store.DocumentBySHA(ctx, sha)
 	if errors.Is(err, store.ErrNotFound) {
 		return ev, false, nil
 	}

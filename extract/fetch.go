@@ -49,7 +49,7 @@ func errorf(sentinel error, format string, args ...any) error {
 func fetch(ctx context.Context, src string, o *Options) (*Raw, error) {
 	u, err := url.Parse(src)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("not an http(s) URL: %q", src)
+		return nil, fmt.Errorf("not an http(s) URL: %q", RedactURL(src))
 	}
 	client := DefaultHTTPClient()
 	ua := DefaultUserAgent
@@ -73,6 +73,12 @@ func fetch(ctx context.Context, src string, o *Options) (*Raw, error) {
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/pdf,text/plain;q=0.9,*/*;q=0.5")
 	resp, err := client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// net/http masks the password in the URL it reports, but not
+			// a user name alone (often a token).
+			ue.URL = RedactURL(ue.URL)
+		}
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	defer resp.Body.Close()
@@ -90,7 +96,9 @@ func fetch(ctx context.Context, src string, o *Options) (*Raw, error) {
 	if kind == "" {
 		return nil, errorf(ErrUnsupported, "content type %q", resp.Header.Get("Content-Type"))
 	}
-	final := resp.Request.URL.String()
+	// The fetch used the URL's credentials; the source recorded never
+	// carries them.
+	final := StripUserinfo(resp.Request.URL.String())
 	return &Raw{Kind: kind, Source: final, Data: data, opts: withContentType(o, resp.Header.Get("Content-Type"))}, nil
 }
 

@@ -138,7 +138,7 @@ func Read(ctx context.Context, src string, o *Options) (*Raw, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", src, err)
+		return nil, fmt.Errorf("load %s: %w", RedactURL(src), err)
 	}
 	sum := sha256.Sum256(raw.Data)
 	raw.SHA256 = hex.EncodeToString(sum[:])

@@ -91,7 +91,7 @@ func (f *llmFlags) extractor(log *slog.Logger) (extract.Extractor, error) {
 		return nil, err
 	}
 	info := ex.Info()
-	server := c.BaseURL
+	server := extract.RedactURL(c.BaseURL)
 	if server == "" {
 		server = "OpenAI"
 	}

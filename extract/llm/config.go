@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/thesisdb/thesisdb/extract"
 )
 
 // Mode is how the extractor asks the server for structured output.
@@ -68,7 +70,9 @@ const DefaultModel = "gpt-4o-mini"
 // BaseURL of a local server) is usable: every other field has a default.
 type Config struct {
 	// BaseURL is the OpenAI-compatible API root, e.g.
-	// "http://localhost:11434/v1"; empty means OpenAI.
+	// "http://localhost:11434/v1"; empty means OpenAI. A user name and
+	// password in it are sent (HTTP basic authentication) but never
+	// logged or printed.
 	BaseURL string
 	// APIKey is sent as a bearer token. It is never logged, printed or
 	// stored, and is removed from error messages that echo it.
@@ -116,13 +120,14 @@ func ConfigFromEnv() Config {
 	}
 }
 
-// String describes the configuration without the API key.
+// String describes the configuration without the API key, and with the
+// password of a base URL that carries one redacted.
 func (c Config) String() string {
 	key := "unset"
 	if c.APIKey != "" {
 		key = "set"
 	}
-	return fmt.Sprintf("llm.Config{BaseURL:%q Model:%q Mode:%s APIKey:%s}", c.BaseURL, c.Model, c.Mode, key)
+	return fmt.Sprintf("llm.Config{BaseURL:%q Model:%q Mode:%s APIKey:%s}", extract.RedactURL(c.BaseURL), c.Model, c.Mode, key)
 }
 
 // GoString keeps %#v from printing the API key.

@@ -117,7 +117,13 @@ func New(cfg Config) (*Extractor, error) {
 	oc := openai.DefaultConfig(cfg.APIKey)
 	if cfg.BaseURL != "" {
 		if _, err := url.ParseRequestURI(cfg.BaseURL); err != nil {
-			return nil, fmt.Errorf("llm config: base URL %q: %w", cfg.BaseURL, err)
+			// url.Error repeats the URL, credentials included: keep only
+			// its reason.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, fmt.Errorf("llm config: base URL %q: %w", extract.RedactURL(cfg.BaseURL), err)
 		}
 		oc.BaseURL = cfg.BaseURL
 	}

@@ -45,12 +45,14 @@ type Item struct {
 	Tags       []string // labels recorded with a new document
 }
 
+// String names the item as it is recorded (load_failures.source) and
+// shown: a URL without its user name and password.
 func (it Item) String() string {
 	if it.Name != "" {
 		return it.Name
 	}
 	if it.Source != "" {
-		return it.Source
+		return extract.StripUserinfo(it.Source)
 	}
 	return fmt.Sprintf("document %d", it.DocumentID)
 }

@@ -127,17 +127,17 @@ File-system events are only hints: the folder is also rescanned every
 // went when that is not evident.
 func (a *app) printWatchEvent(w *inbox.Watcher, e inbox.Event) {
 	if e.Recovered && e.Status == pipeline.Duplicate {
-		fmt.Fprintf(a.stderr, "recovered  %s  already stored as document %d (claimed before a stop); filed as done\n", e.Item, e.DocumentID)
+		fmt.Fprintf(a.stderr, "recovered  %s  already stored as document %d (claimed before a stop); filed as done\n", displayName(e.Item.String()), e.DocumentID)
 	} else {
 		a.printEvent(e.Event)
 	}
 	switch {
 	case e.Status == pipeline.Interrupted && e.Dest != "":
-		fmt.Fprintf(a.stderr, "           put back into the inbox as %s\n", e.Dest)
+		fmt.Fprintf(a.stderr, "           put back into the inbox as %s\n", displayName(e.Dest))
 	case e.Status == pipeline.Failed && e.Dest != "":
-		fmt.Fprintf(a.stderr, "           moved to %s (reason and how to retry: %s.error.txt)\n", e.Dest, filepath.Base(e.Dest))
+		fmt.Fprintf(a.stderr, "           moved to %s (reason and how to retry: %s)\n", displayName(e.Dest), displayName(filepath.Base(e.Dest)+".error.txt"))
 	case e.Dest != "" && filepath.Base(e.Dest) != filepath.Base(e.Name):
-		fmt.Fprintf(a.stderr, "           filed as %s (the name was taken)\n", e.Dest)
+		fmt.Fprintf(a.stderr, "           filed as %s (the name was taken)\n", displayName(e.Dest))
 	}
 }
 

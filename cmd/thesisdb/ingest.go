@@ -27,11 +27,18 @@ func (a *app) ingestCommand() *cobra.Command {
 		Long: `Ingest loads each file, directory (recursively) or http(s) URL, extracts the
 investment theses and stores document and extraction in the database.
 
-Supported files: ` + strings.Join(extract.Extensions(), " ") + `. In directories, dotfiles
-and files of other types are skipped with a note. Content already stored
-(same SHA-256) is reported as duplicate and not extracted again unless
---force. One status line per document goes to stderr, then a summary; the
-exit status is 1 when any document failed. Failed documents are stored with
+Supported files: ` + strings.Join(extract.Extensions(), " ") + `. In directories, files of
+other types, named pipes, sockets, devices and symbolic links to folders are
+skipped with a note each, and names starting with a dot are counted and
+skipped; symbolic links to files are followed. A named pipe, socket or
+device named as an argument fails with what it is, unopened; a symbolic
+link named as an argument is followed. User name and password in a URL are
+used for the fetch but never stored or printed.
+
+Content already stored (same SHA-256) is reported as duplicate and not
+extracted again unless --force. One status line per document goes to
+stderr (control characters in names escaped), then a summary; the exit
+status is 1 when any document failed. Failed documents are stored with
 their error (see the extractions and load_failures tables).`,
 		Example: `  thesisdb ingest samples/
   thesisdb ingest --extractor rules notes/*.md
@@ -45,14 +52,18 @@ their error (see the extractions and load_failures tables).`,
 				return err
 			}
 			if len(items) == 0 {
-				return fmt.Errorf("no documents to ingest in %s", strings.Join(args, " "))
+				return fmt.Errorf("no documents to ingest in %s", displayText(strings.Join(args, " ")))
 			}
 			db, err := store.Open(ctx, a.dbPath)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			p, runID, err := a.startRun(ctx, db, &ef, "ingest", map[string]any{"sources": args})
+			sources := make([]string, len(args))
+			for i, arg := range args {
+				sources[i] = extract.StripUserinfo(arg) // runs.params is stored
+			}
+			p, runID, err := a.startRun(ctx, db, &ef, "ingest", map[string]any{"sources": sources})
 			if err != nil {
 				return err
 			}
@@ -73,6 +84,14 @@ their error (see the extractions and load_failures tables).`,
 
 // expandSources turns arguments into items: URLs as they are, files as
 // they are, directories walked recursively for supported files.
+//
+// Symbolic links: one named as an argument is followed, to a file or a
+// folder. In a folder walk a link to a regular file is taken like the file
+// (under the link's path); links to folders are not followed, so that a
+// link cannot make the walk loop or leave the tree, and each is logged.
+// Everything a walk leaves out is logged: files of other types, named
+// pipes, sockets and devices (never opened: a pipe would block), broken
+// links, unreadable folders; hidden entries (dotfiles) are counted.
 func (a *app) expandSources(args []string) ([]pipeline.Item, error) {
 	var items []pipeline.Item
 	for _, arg := range args {
@@ -81,50 +100,91 @@ func (a *app) expandSources(args []string) ([]pipeline.Item, error) {
 			continue
 		}
 		st, err := os.Stat(arg)
-		if err != nil {
-			// Let the pipeline record it as a failed document.
+		if err != nil || !st.IsDir() {
+			// A file, or an error: the pipeline records it as a failed
+			// document with its reason (a named pipe is refused unopened).
 			items = append(items, pipeline.Item{Source: arg})
 			continue
 		}
-		if !st.IsDir() {
-			items = append(items, pipeline.Item{Source: arg})
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(arg, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				a.log.Warn("skipping unreadable path", "path", path, "err", err)
-				if d != nil && d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			name := d.Name()
-			if path != arg && strings.HasPrefix(name, ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() || !d.Type().IsRegular() {
-				return nil
-			}
-			if extract.KindOf(name) == "" {
-				a.log.Info("skipping file of unsupported type", "path", path, "supported", strings.Join(extract.Extensions(), " "))
-				return nil
-			}
-			found = append(found, path)
-			return nil
-		})
+		found, err := a.walkFolder(arg)
 		if err != nil {
 			return nil, err
 		}
-		sort.Strings(found)
 		for _, f := range found {
 			items = append(items, pipeline.Item{Source: f})
 		}
 	}
 	return items, nil
+}
+
+// walkFolder lists the supported regular files under dir, sorted, logging
+// what it skips and why.
+func (a *app) walkFolder(dir string) ([]string, error) {
+	root := dir
+	if lst, err := os.Lstat(dir); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		// A link named as an argument is followed: walk the folder it
+		// points to, under the link's name.
+		root = dir + string(os.PathSeparator)
+	}
+	var found []string
+	hidden := 0
+	skip := func(path, why string, args ...any) {
+		a.log.Warn("skipping "+why, append([]any{"path", path}, args...)...)
+	}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			skip(path, "unreadable path", "err", err)
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if path == root {
+			return nil
+		}
+		name := d.Name()
+		if strings.HasPrefix(name, ".") {
+			hidden++
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			switch {
+			case err != nil:
+				skip(path, "broken symbolic link", "err", err)
+				return nil
+			case st.IsDir():
+				skip(path, "symbolic link to a folder (not followed in a folder walk; name the folder itself to ingest it)")
+				return nil
+			case !st.Mode().IsRegular():
+				skip(path, "symbolic link to "+extract.FileType(st.Mode())+", not a regular file")
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
+			skip(path, extract.FileType(d.Type())+", not a regular file")
+			return nil
+		}
+		if extract.KindOf(name) == "" {
+			a.log.Info("skipping file of unsupported type", "path", path, "supported", strings.Join(extract.Extensions(), " "))
+			return nil
+		}
+		found = append(found, path)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if hidden > 0 {
+		a.log.Info("skipped names starting with a dot", "folder", dir, "count", hidden)
+	}
+	sort.Strings(found)
+	return found, nil
 }
 
 // startRun builds the pipeline from the extraction flags and records a run.
@@ -184,6 +244,7 @@ func (a *app) finishRun(ctx context.Context, db *store.DB, runID int64, sum pipe
 
 func (a *app) printEvent(e pipeline.Event) {
 	w := a.stderr
+	item := displayName(e.Item.String())
 	switch e.Status {
 	case pipeline.OK:
 		extra := ""
@@ -193,18 +254,18 @@ func (a *app) printEvent(e pipeline.Event) {
 		if e.Dropped > 0 {
 			extra += fmt.Sprintf(", %d dropped as ungrounded", e.Dropped)
 		}
-		fmt.Fprintf(w, "ok         %s  %q: %s%s\n", e.Item, e.Title, plural(e.DataPoints, "data point"), extra)
+		fmt.Fprintf(w, "ok         %s  %q: %s%s\n", item, e.Title, plural(e.DataPoints, "data point"), extra)
 	case pipeline.Duplicate:
-		fmt.Fprintf(w, "duplicate  %s  same content as document %d (use --force to extract again)\n", e.Item, e.DocumentID)
+		fmt.Fprintf(w, "duplicate  %s  same content as document %d (use --force to extract again)\n", item, e.DocumentID)
 	case pipeline.Cached:
-		fmt.Fprintf(w, "cached     %s  already extracted with this extractor, model and prompt\n", e.Item)
+		fmt.Fprintf(w, "cached     %s  already extracted with this extractor, model and prompt\n", item)
 	case pipeline.Interrupted:
-		fmt.Fprintf(w, "stopped    %s  interrupted before it was stored\n", e.Item)
+		fmt.Fprintf(w, "stopped    %s  interrupted before it was stored\n", item)
 	default:
-		fmt.Fprintf(w, "failed     %s  %v\n", e.Item, e.Err)
+		fmt.Fprintf(w, "failed     %s  %s\n", item, displayText(fmt.Sprint(e.Err)))
 	}
 	for _, warn := range e.LoadWarning {
-		fmt.Fprintf(w, "           warning: %s\n", warn)
+		fmt.Fprintf(w, "           warning: %s\n", displayText(warn))
 	}
 }
 

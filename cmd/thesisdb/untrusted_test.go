@@ -126,9 +126,9 @@ func TestDisplayHelpers(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		`load "x.docx": unsupported`:  `load "x.docx": unsupported`,
+		`load "x.docx": unsupported`: `load "x.docx": unsupported`,
 		"load a\nb.txt: \x1b[2J\x07": `load a\nb.txt: \x1b[2J\a`,
-		"bad\xffbyte \u2028 sep":      `bad\xffbyte \u2028 sep`,
+		"bad\xffbyte \u2028 sep":     `bad\xffbyte \u2028 sep`,
 	} {
 		if got := displayText(in); got != want {
 			t.Errorf("displayText(%q) = %s, want %s", in, got, want)

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thesisdb/thesisdb/extract/llm/llmtest"
 	"github.com/thesisdb/thesisdb/store"
 )
 
@@ -366,10 +367,38 @@ func TestWatchSurvivesKill9(t *testing.T) {
 	if left := watchFiled(t, filepath.Join(in, ".processing")); len(left) != 0 {
 		t.Errorf("%d files left in .processing", len(left))
 	}
+	// A good file in flight at two kills may be set aside as a poison
+	// file: in failed/ with the note saying so, never stored. Every other
+	// good file is in done/.
+	quarantined := watchQuarantined(t, filepath.Join(in, "failed"))
+	isBad := map[string]bool{}
+	for _, name := range bad {
+		isBad[name] = true
+	}
+	stored := map[string]bool{}
+	for name, content := range files {
+		p := filepath.Join(in, "done", filepath.FromSlash(name))
+		_, err := os.Stat(p)
+		switch {
+		case isBad[name] || quarantined[name]:
+			if err == nil {
+				t.Errorf("%s is in done/", name)
+			}
+		case err != nil:
+			t.Errorf("good file %s is not in done/: %v", name, err)
+		default:
+			stored[watchSHA([]byte(content))] = true
+		}
+	}
+	for name := range quarantined {
+		if _, ok := files[name]; !ok {
+			t.Errorf("unknown file set aside: %s", name)
+		}
+	}
 
-	// Every good document stored exactly once, whole.
-	if n := watchInt(t, db, `SELECT count(*) FROM documents`); n != len(good) {
-		t.Errorf("%d documents stored, want %d", n, len(good))
+	// Every good document not set aside stored exactly once, whole.
+	if n := watchInt(t, db, `SELECT count(*) FROM documents`); n != len(stored) {
+		t.Errorf("%d documents stored, want %d", n, len(stored))
 	}
 	for _, c := range []struct{ what, q string }{
 		{"documents without exactly one extraction", `SELECT count(*) FROM documents d WHERE (SELECT count(*) FROM extractions e WHERE e.document_id = d.id) != 1`},
@@ -390,11 +419,210 @@ func TestWatchSurvivesKill9(t *testing.T) {
 			t.Errorf("%d %s", n, c.what)
 		}
 	}
-	if n := watchInt(t, db, `SELECT count(DISTINCT source) FROM load_failures`); n != len(bad) {
-		t.Errorf("%d distinct load failures, want %d", n, len(bad))
+	failedNames := map[string]bool{}
+	for _, name := range bad {
+		failedNames[name] = true
 	}
-	t.Logf("%d kills; %d runs; %d documents; %d files filed", kills, watchInt(t, db, `SELECT count(*) FROM runs`),
-		watchInt(t, db, `SELECT count(*) FROM documents`), len(filed))
+	for name := range quarantined {
+		failedNames[name] = true
+	}
+	if n := watchInt(t, db, `SELECT count(DISTINCT source) FROM load_failures`); n != len(failedNames) {
+		t.Errorf("%d distinct load failures, want %d (%d bad files, %d set aside)", n, len(failedNames), len(bad), len(quarantined))
+	}
+	t.Logf("%d kills; %d runs; %d documents; %d files filed; %d set aside after two kills", kills, watchInt(t, db, `SELECT count(*) FROM runs`),
+		watchInt(t, db, `SELECT count(*) FROM documents`), len(filed), len(quarantined))
+}
+
+// watchQuarantineNote is what the note of a file set aside as a poison
+// file says.
+const watchQuarantineNote = "thesisdb stopped twice while processing this file (crash or kill); it was set aside so the inbox can go on"
+
+// watchQuarantined returns the files under a failed folder (relative,
+// slash-separated) whose note says they were set aside after two deaths.
+func watchQuarantined(t *testing.T, failed string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	filepath.WalkDir(failed, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(p, ".error.txt") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Error(err)
+		}
+		if strings.Contains(string(b), watchQuarantineNote) {
+			rel, _ := filepath.Rel(failed, strings.TrimSuffix(p, ".error.txt"))
+			out[filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	return out
+}
+
+// TestWatchSetsAsidePoisonFile kills watch (SIGKILL) twice while it
+// processes one file, as a parser that runs out of memory would: the
+// first restart retries the file, alone; after the second death the file
+// goes to failed/ with a note and the watch carries on with the rest. The
+// LLM server holds the file's request, so the kills land provably while
+// the file is in flight.
+func TestWatchSetsAsidePoisonFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and kills it")
+	}
+	bin := watchBuild(t)
+	var mu sync.Mutex
+	poisonCalls, bystanderFixed, poisonFixed := 0, false, false
+	seen := make(chan string, 16)
+	srv := llmtest.New(t)
+	srv.Otherwise(func(r llmtest.Request) llmtest.Response {
+		mu.Lock()
+		defer mu.Unlock()
+		hold := llmtest.Response{Delay: time.Hour} // until the client goes away
+		switch {
+		case r.Contains("POISON-7f3a") && !poisonFixed:
+			if poisonCalls++; poisonCalls > 2 { // a third attempt: fail it rather than hang the test
+				return llmtest.Error(400, "invalid_request_error", "", "sent a third time")
+			}
+			seen <- "poison"
+			return hold
+		case r.Contains("BYSTANDER-19c2") && !bystanderFixed:
+			seen <- "bystander"
+			return hold
+		}
+		return llmtest.Response{Content: answer}
+	})
+	root := t.TempDir()
+	in, db, logPath := filepath.Join(root, "in"), filepath.Join(root, "t.sqlite"), filepath.Join(root, "watch.log")
+	watchDrop(t, in, map[string]string{
+		"a-bystander.md": "In flight beside the poison file at the first kill. BYSTANDER-19c2\n" + watchNote,
+		"b-poison.md":    "Kills thesisdb whenever it is processed. POISON-7f3a\n" + watchNote,
+		"c-good.md":      strings.Replace(watchNote, "3.4%", "3.2%", 1),
+		"d-good.md":      strings.Replace(watchNote, "3.4%", "3.3%", 1),
+	})
+	start := func(args ...string) *exec.Cmd {
+		f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		cmd := exec.Command(bin, append([]string{"--db", db, "watch", "--settle", "20ms", "--concurrency", "2"}, append(args, in)...)...)
+		cmd.Env = append(os.Environ(), "OPENAI_API_KEY=sk-test", "OPENAI_BASE_URL="+srv.BaseURL())
+		cmd.Stderr = f
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case got := <-seen:
+			if got != what {
+				t.Fatalf("the server saw %s, want %s", got, what)
+			}
+		case <-time.After(60 * time.Second): // a hang guard, not a speed requirement
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("no request for %s:\n%s", what, log)
+		}
+	}
+	kill := func(cmd *exec.Cmd) {
+		cmd.Process.Kill() // SIGKILL
+		cmd.Wait()
+	}
+	exists := func(rel string) bool {
+		_, err := os.Stat(filepath.Join(in, filepath.FromSlash(rel)))
+		return err == nil
+	}
+
+	// First death: the poison file and its neighbour are in flight.
+	cmd := start()
+	got := []string{<-seen, <-seen}
+	sort.Strings(got)
+	if fmt.Sprint(got) != "[bystander poison]" {
+		t.Fatalf("in flight: %v", got)
+	}
+	kill(cmd)
+	if !exists(".processing/a-bystander.md") || !exists(".processing/b-poison.md") {
+		t.Fatalf("after the first kill: %v", watchNames(t, in))
+	}
+	mu.Lock()
+	bystanderFixed = true
+	mu.Unlock()
+
+	// Second death: each file that was in flight is retried alone, the
+	// neighbour first (it is stored), then the poison file.
+	cmd = start()
+	wait("poison")
+	if !exists("done/a-bystander.md") || !exists("c-good.md") || !exists("d-good.md") {
+		t.Errorf("while retrying the poison file: %v; want the neighbour done and nothing else started", watchNames(t, in))
+	}
+	kill(cmd)
+
+	// Third start: the poison file is set aside, unprocessed; the rest is
+	// ingested.
+	cmd = start("--once")
+	err := cmd.Wait()
+	log, _ := os.ReadFile(logPath)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("third start: %v, want exit status 1 (a file failed):\n%s", err, log)
+	}
+	mu.Lock()
+	if poisonCalls != 2 {
+		t.Errorf("the poison file was sent %d times, want 2", poisonCalls)
+	}
+	mu.Unlock()
+	for _, rel := range []string{"done/a-bystander.md", "done/c-good.md", "done/d-good.md", "failed/b-poison.md", "failed/b-poison.md.error.txt"} {
+		if !exists(rel) {
+			t.Errorf("%s missing: %v", rel, watchNames(t, in))
+		}
+	}
+	if left := watchFiled(t, filepath.Join(in, ".processing")); len(left) != 0 {
+		t.Errorf("%d files left in .processing", len(left))
+	}
+	note, _ := os.ReadFile(filepath.Join(in, "failed", "b-poison.md.error.txt"))
+	if !strings.Contains(string(note), watchQuarantineNote) || !strings.Contains(string(note), "Move it back into the inbox") {
+		t.Errorf("note:\n%s", note)
+	}
+	if !strings.Contains(string(log), "failed     "+filepath.Join(in, "b-poison.md")) || !strings.Contains(string(log), watchQuarantineNote) {
+		t.Errorf("no status line for the file set aside:\n%s", log)
+	}
+	if got := fmt.Sprint(watchRows(t, db, `SELECT count(*), min(error) FROM load_failures`)); got != "[[1 "+watchQuarantineNote+"]]" {
+		t.Errorf("load failures %s", got)
+	}
+	if n := watchInt(t, db, `SELECT count(*) FROM documents`); n != 3 {
+		t.Errorf("%d documents, want 3", n)
+	}
+
+	// Moved back into the inbox (say, once the parser is fixed), it starts
+	// with a clean count and is ingested.
+	mu.Lock()
+	poisonFixed = true
+	mu.Unlock()
+	if err := os.Rename(filepath.Join(in, "failed", "b-poison.md"), filepath.Join(in, "b-poison.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := start("--once").Wait(); err != nil {
+		log, _ := os.ReadFile(logPath)
+		t.Fatalf("after moving it back: %v\n%s", err, log)
+	}
+	if !exists("done/b-poison.md") {
+		t.Errorf("moved back, not stored: %v", watchNames(t, in))
+	}
+}
+
+// watchNames lists the files under an inbox, for failure messages.
+func watchNames(t *testing.T, in string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(in, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(in, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	return out
 }
 
 // watchCPU returns a process's user+system CPU time in clock ticks.

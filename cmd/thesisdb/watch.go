@@ -41,8 +41,10 @@ document's tag (documents.tags).
 
 The database transaction is the commit point: if watch is killed at any
 moment, the next start files what was stored and processes the rest again,
-so no file is lost and no document stored twice. Only one watch runs per
-inbox. On Ctrl-C or SIGTERM it stops taking files, lets the ones in flight
+so no file is lost and no document stored twice. A file that was being
+processed when watch died is retried once, alone; if watch dies again, the
+file is set aside in INBOX/failed/ with a note (a poison file), and the
+inbox goes on. Only one watch runs per inbox. On Ctrl-C or SIGTERM it stops taking files, lets the ones in flight
 finish or puts them back into the inbox, and exits 0.
 
 File-system events are only hints: the folder is also rescanned every

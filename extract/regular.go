@@ -8,18 +8,18 @@ import (
 )
 
 // ErrNotRegular means a path names something other than a regular file (a
-// named pipe, socket, device or folder), which is never read: opening a
+// named pipe, socket, device or directory), which is never read: opening a
 // named pipe would wait for a writer forever.
 var ErrNotRegular = errors.New("not a regular file")
 
 // FileType names a non-regular file mode for messages: "a named pipe
-// (FIFO)", "a socket", "a device", "a folder", "a symbolic link".
+// (FIFO)", "a socket", "a device", "a directory", "a symbolic link".
 func FileType(m fs.FileMode) string {
 	switch {
 	case m.IsRegular():
 		return "a regular file"
 	case m.IsDir():
-		return "a folder"
+		return "a directory"
 	case m&fs.ModeSymlink != 0:
 		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:

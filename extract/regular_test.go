@@ -70,7 +70,7 @@ func TestSocketsDevicesAndFoldersAreRefused(t *testing.T) {
 	if err := os.Mkdir(folder, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]string{sock: "a socket", dev: "a character device", folder: "a folder"} {
+	for path, want := range map[string]string{sock: "a socket", dev: "a character device", folder: "a directory"} {
 		_, err := Read(context.Background(), path, nil)
 		if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want ErrNotRegular saying %q", filepath.Base(path), err, want)

@@ -44,8 +44,9 @@ moment, the next start files what was stored and processes the rest again,
 so no file is lost and no document stored twice. A file that was being
 processed when watch died is retried once, alone; if watch dies again, the
 file is set aside in INBOX/failed/ with a note (a poison file), and the
-inbox goes on. Only one watch runs per inbox. On Ctrl-C or SIGTERM it stops taking files, lets the ones in flight
-finish or puts them back into the inbox, and exits 0.
+inbox goes on. Only one watch runs per inbox. On Ctrl-C or SIGTERM it stops
+taking files, lets the ones in flight finish or puts them back into the
+inbox, and exits 0.
 
 File-system events are only hints: the folder is also rescanned every
 --rescan. On network shares (SMB, NFS) that deliver no events, use --poll.`,

@@ -101,6 +101,9 @@ func (db *DB) SelectDocuments(ctx context.Context, s Selection) ([]int64, error)
 	}
 	defer r.Close()
 	matching, err := r.DocumentIDs(ctx, s.Where)
+	if errors.Is(err, ErrBadWhere) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--where: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,12 +20,22 @@ import (
 // database.
 var ErrReadOnly = errors.New("read-only: queries may not change the database (no INSERT, UPDATE, DELETE, CREATE, DROP, ATTACH or PRAGMA assignments)")
 
+// ErrTooBig is returned when a query builds or reads a single value larger
+// than the reader's value limit (Limits.MaxBytes, at least
+// DefaultMaxBytes).
+var ErrTooBig = errors.New("a value is larger than the size limit")
+
+// DefaultMaxBytes is the default budget of a query's values, and the
+// least size a single value may reach.
+const DefaultMaxBytes = 64 << 20
+
 const readOnlyDriver = "sqlite3_thesisdb_readonly"
 
 var registerReadOnly = sync.OnceFunc(func() {
 	sql.Register(readOnlyDriver, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
 			c.RegisterAuthorizer(authorizeRead)
+			c.SetLimit(sqlite3.SQLITE_LIMIT_LENGTH, DefaultMaxBytes)
 			return nil
 		},
 	})
@@ -52,11 +63,15 @@ func authorizeRead(op int, arg1, arg2, _ string) int {
 // and query_only, and guarded by an authorizer that denies writes, ATTACH
 // and PRAGMA assignments.
 type Reader struct {
-	db *sql.DB
+	db        *sql.DB
+	immutable bool
 }
 
 // OpenReader opens the database at path for read-only queries. It fails
-// when the database does not exist.
+// when the database does not exist. A user who may read the database but
+// not write its folder can still query it: when no process has it open
+// (no -wal or -shm file beside it) it is opened immutable; otherwise the
+// error says what SQLite is missing.
 func OpenReader(path string) (*Reader, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -65,17 +80,98 @@ func OpenReader(path string) (*Reader, error) {
 	if _, err := os.Stat(abs); err != nil {
 		return nil, fmt.Errorf("open database %s: %w (run `thesisdb ingest` first, or pass --db)", path, err)
 	}
+	r, err := openReader(abs, false)
+	if err == nil {
+		return r, nil
+	}
+	acc := checkAccess(abs)
+	if acc.immutableSafe() {
+		if r, ierr := openReader(abs, true); ierr == nil {
+			return r, nil
+		}
+	}
+	return nil, acc.explain(path, err)
+}
+
+// openReader opens a pool on abs and reads the schema once, which is when
+// SQLite needs the -shm file of a WAL database.
+func openReader(abs string, immutable bool) (*Reader, error) {
 	registerReadOnly()
-	db, err := sql.Open(readOnlyDriver, dsn(abs, map[string]string{
+	params := map[string]string{
 		"mode":          "ro",
 		"_query_only":   "true",
 		"_busy_timeout": strconv.Itoa(BusyTimeoutMS),
-	}))
+	}
+	if immutable {
+		params["immutable"] = "1"
+	}
+	db, err := sql.Open(readOnlyDriver, dsn(abs, params))
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, err
 	}
 	db.SetMaxOpenConns(2)
-	return &Reader{db: db}, nil
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Reader{db: db, immutable: immutable}, nil
+}
+
+// Immutable reports whether the database was opened immutable: its folder
+// is not writable and no process had it open. Should a writer start while
+// the reader is open, the reader does not see its changes.
+func (r *Reader) Immutable() bool { return r.immutable }
+
+// access is what a read-only user may do with a database file and its
+// WAL companions.
+type access struct {
+	db, dir                 string
+	dbReadable, dirWritable bool
+	walExists, walReadable  bool
+	shmExists, shmReadable  bool
+}
+
+func checkAccess(abs string) access {
+	a := access{db: abs, dir: filepath.Dir(abs)}
+	a.dbReadable = accessible(abs, 4)
+	a.dirWritable = accessible(a.dir, 2|1)
+	if _, err := os.Lstat(abs + "-wal"); err == nil {
+		a.walExists, a.walReadable = true, accessible(abs+"-wal", 4)
+	}
+	if _, err := os.Lstat(abs + "-shm"); err == nil {
+		a.shmExists, a.shmReadable = true, accessible(abs+"-shm", 4)
+	}
+	return a
+}
+
+// immutableSafe reports whether opening immutable reads what a normal
+// reader would: the folder is not writable (so SQLite cannot create the
+// -shm file) and no -wal or -shm exists, so no process has the database
+// open and every change is in the database file.
+func (a access) immutableSafe() bool {
+	return a.dbReadable && !a.dirWritable && !a.walExists && !a.shmExists
+}
+
+// explain turns a failure to open the database read-only into what is
+// missing.
+func (a access) explain(path string, err error) error {
+	const why = "SQLite reads a WAL database through its -wal and -shm files"
+	switch {
+	case !a.dbReadable:
+		return fmt.Errorf("cannot read database %s: this user may not read the file: %w", path, err)
+	case a.shmExists && !a.shmReadable:
+		return fmt.Errorf("cannot read database %s: this user may not read %s-shm (%s; ask its owner to make them readable): %w", path, path, why, err)
+	case a.walExists && !a.walReadable:
+		return fmt.Errorf("cannot read database %s: this user may not read %s-wal (%s; ask its owner to make them readable): %w", path, path, why, err)
+	case !a.dirWritable && a.walExists && !a.shmExists:
+		return fmt.Errorf("cannot read database %s: the folder %s is not writable and the database has a -wal file but no -shm file, which SQLite must create (%s): open it once as a user who may write the folder, or make the folder writable: %w", path, a.dir, why, err)
+	case !a.dirWritable && !a.walExists && a.shmExists:
+		return fmt.Errorf("cannot read database %s: the folder %s is not writable and the database has a -shm file but no -wal file, which SQLite must create (%s): open it once as a user who may write the folder, or make the folder writable: %w", path, a.dir, why, err)
+	case !a.dirWritable:
+		return fmt.Errorf("cannot read database %s: the folder %s is not writable and SQLite could not read the database without writing there: %w", path, a.dir, err)
+	}
+	return fmt.Errorf("open database %s: %w", path, err)
 }
 
 // Reader returns a read-only view of the same database.
@@ -84,87 +180,225 @@ func (db *DB) Reader() (*Reader, error) { return OpenReader(db.path) }
 // Close closes the connection.
 func (r *Reader) Close() error { return r.db.Close() }
 
-// Result holds the rows of a query.
-type Result struct {
-	Columns []string
-	Rows    [][]any
-	// Truncated is true when the query had more rows than the limit.
-	Truncated bool
+// Limits bound what one query delivers.
+type Limits struct {
+	// MaxRows is the most rows delivered (0: all).
+	MaxRows int
+	// MaxBytes is the most bytes of values delivered, counting text and
+	// blobs by their length and other values as 8 (0: DefaultMaxBytes;
+	// negative: no budget). SQLite also refuses to build or read a single
+	// value larger than MaxBytes or DefaultMaxBytes, whichever is larger.
+	MaxBytes int64
 }
 
-// Query runs one SQL statement and returns up to maxRows rows (all when
-// maxRows <= 0). Cancelling ctx interrupts SQLite.
-func (r *Reader) Query(ctx context.Context, query string, maxRows int) (*Result, error) {
-	rows, err := r.db.QueryContext(ctx, query)
+func (l Limits) budget() int64 {
+	switch {
+	case l.MaxBytes == 0:
+		return DefaultMaxBytes
+	case l.MaxBytes < 0:
+		return math.MaxInt64
+	}
+	return l.MaxBytes
+}
+
+// valueLimit is SQLite's SQLITE_LIMIT_LENGTH for the query.
+func (l Limits) valueLimit() int {
+	n := max(l.MaxBytes, DefaultMaxBytes)
+	return int(min(n, math.MaxInt32))
+}
+
+// Summary says what a streamed query delivered.
+type Summary struct {
+	Columns []string
+	Rows    int
+	Bytes   int64
+	// CutRows is true when the query had more rows than Limits.MaxRows,
+	// CutBytes when the next row would have passed Limits.MaxBytes.
+	CutRows, CutBytes bool
+}
+
+// Cut reports whether the result was cut short by a limit.
+func (s Summary) Cut() bool { return s.CutRows || s.CutBytes }
+
+// Stream runs exactly one SQL statement (trailing semicolons and comments
+// are fine; a second statement is ErrMultipleStatements) and hands its
+// column names to columns, then each row to row as it is read, within lim.
+// Values are nil, int64, float64, string (TEXT) or []byte (BLOB).
+// Cancelling ctx interrupts SQLite.
+func (r *Reader) Stream(ctx context.Context, query string, lim Limits, columns func([]string) error, row func([]any) error) (Summary, error) {
+	var sum Summary
+	stmt, err := oneStatement(ctx, query)
 	if err != nil {
-		return nil, queryError(err)
+		return sum, queryError(err)
+	}
+	conn, err := r.db.Conn(ctx)
+	if err != nil {
+		return sum, queryError(err)
+	}
+	defer conn.Close()
+	if err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		c.SetLimit(sqlite3.SQLITE_LIMIT_LENGTH, lim.valueLimit())
+		return nil
+	}); err != nil {
+		return sum, queryError(err)
+	}
+	rows, err := conn.QueryContext(ctx, stmt)
+	if err != nil {
+		return sum, queryError(err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, err
+		return sum, queryError(err)
 	}
-	res := &Result{Columns: cols}
+	sum.Columns = cols
+	if err := columns(cols); err != nil {
+		return sum, err
+	}
+	budget := lim.budget()
+	ptrs := make([]any, len(cols))
 	for rows.Next() {
-		if maxRows > 0 && len(res.Rows) == maxRows {
-			res.Truncated = true
+		if lim.MaxRows > 0 && sum.Rows == lim.MaxRows {
+			sum.CutRows = true
 			break
 		}
 		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, queryError(err)
+			return sum, queryError(err)
 		}
-		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
-				vals[i] = string(b)
-			}
+		var n int64
+		for _, v := range vals {
+			n += valueBytes(v)
 		}
-		res.Rows = append(res.Rows, vals)
+		if n > budget-sum.Bytes {
+			sum.CutBytes = true
+			break
+		}
+		sum.Bytes += n
+		sum.Rows++
+		if err := row(vals); err != nil {
+			return sum, err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, queryError(err)
+		return sum, queryError(err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("query: %w", err)
+		return sum, fmt.Errorf("query interrupted: %w", err)
 	}
+	return sum, nil
+}
+
+// valueBytes is what a value counts against Limits.MaxBytes.
+func valueBytes(v any) int64 {
+	switch x := v.(type) {
+	case nil:
+		return 0
+	case string:
+		return int64(len(x))
+	case []byte:
+		return int64(len(x))
+	}
+	return 8
+}
+
+// Result holds the rows of a query.
+type Result struct {
+	Columns []string
+	Rows    [][]any
+	// Truncated is true when the query had more rows than the limit (or
+	// more bytes than DefaultMaxBytes).
+	Truncated bool
+}
+
+// Query runs one SQL statement and returns up to maxRows rows (all when
+// maxRows <= 0) and DefaultMaxBytes of values; see Stream. Cancelling ctx
+// interrupts SQLite.
+func (r *Reader) Query(ctx context.Context, query string, maxRows int) (*Result, error) {
+	res := &Result{}
+	sum, err := r.Stream(ctx, query, Limits{MaxRows: max(maxRows, 0)},
+		func([]string) error { return nil },
+		func(vals []any) error { res.Rows = append(res.Rows, vals); return nil })
+	if err != nil {
+		return nil, err
+	}
+	res.Columns, res.Truncated = sum.Columns, sum.Cut()
 	return res, nil
 }
 
 func queryError(err error) error {
 	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrAuth || se.Code == sqlite3.ErrReadonly) {
+	isSQLite := errors.As(err, &se)
+	switch {
+	case errors.Is(err, ErrMultipleStatements), errors.Is(err, ErrNoStatement):
+		return err
+	case isSQLite && se.Code == sqlite3.ErrAuth, strings.Contains(err.Error(), "not authorized"):
 		return fmt.Errorf("%w: %v", ErrReadOnly, err)
-	}
-	if strings.Contains(err.Error(), "not authorized") || strings.Contains(err.Error(), "readonly database") {
-		return fmt.Errorf("%w: %v", ErrReadOnly, err)
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || (errors.As(err, &se) && se.Code == sqlite3.ErrInterrupt) {
+	case isSQLite && se.Code == sqlite3.ErrTooBig:
+		return fmt.Errorf("%w: SQLite stopped the query: %v", ErrTooBig, err)
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || (isSQLite && se.Code == sqlite3.ErrInterrupt):
 		return fmt.Errorf("query interrupted: %w", err)
+	case isSQLite && se.Code == sqlite3.ErrReadonly:
+		// The authorizer refuses writes before SQLite runs them, so this
+		// is SQLite failing to read: the -shm of a WAL database it cannot
+		// write.
+		return fmt.Errorf("query: SQLite could not read the database without writing its -shm file (is its folder read-only?): %w", err)
 	}
 	return fmt.Errorf("query: %w", err)
 }
 
+// ErrBadWhere is returned for a --where condition that is not exactly one
+// SQL expression.
+var ErrBadWhere = errors.New("--where takes one condition: an SQL expression on the documents table, e.g. published >= '2026-01-01'")
+
 // DocumentIDs returns the ids of documents matching an SQL condition on
-// the documents table (all when where is empty), checked read-only.
+// the documents table (all when where is empty), checked read-only. The
+// condition must be exactly one expression: text that closes the
+// parenthesis around it, adds a clause or a statement, or comments out
+// the rest is refused with ErrBadWhere.
 func (r *Reader) DocumentIDs(ctx context.Context, where string) ([]int64, error) {
-	q := "SELECT id FROM documents"
-	if strings.TrimSpace(where) != "" {
-		if strings.Contains(where, ";") {
-			return nil, fmt.Errorf("--where takes one condition, not statements: %q", where)
+	var ids []int64
+	collect := func(vals []any) error {
+		id, ok := vals[0].(int64)
+		if !ok {
+			return fmt.Errorf("%w: the query returned %T %v where a document id belongs", ErrBadWhere, vals[0], vals[0])
 		}
-		q += " WHERE (" + where + ")"
+		if len(vals) == 1 || vals[1] == int64(1) {
+			ids = append(ids, id)
+		}
+		return nil
 	}
-	res, err := r.Query(ctx, q+" ORDER BY id", 0)
+	if strings.TrimSpace(where) == "" {
+		_, err := r.Stream(ctx, "SELECT id FROM documents ORDER BY id", Limits{MaxBytes: -1}, func([]string) error { return nil }, collect)
+		return ids, err
+	}
+	if strings.IndexByte(where, 0) >= 0 {
+		return nil, fmt.Errorf("%w: it contains a NUL byte", ErrBadWhere)
+	}
+	// The condition is a column of its own, so that SQLite names the
+	// column after the exact text it parsed as that expression: the name
+	// equals the whole wrapped condition only when the condition stayed
+	// inside its parentheses. The newline ends a trailing -- comment.
+	expr := "(" + where + "\n) IS TRUE"
+	q := "SELECT id, " + expr + " FROM documents ORDER BY id"
+	_, err := r.Stream(ctx, q, Limits{MaxBytes: -1}, func(cols []string) error {
+		if len(cols) != 2 || cols[0] != "id" || cols[1] != expr {
+			return fmt.Errorf("%w: %q does not stay one expression (it closes the parenthesis around it or adds clauses)", ErrBadWhere, where)
+		}
+		return nil
+	}, collect)
 	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, len(res.Rows))
-	for i, row := range res.Rows {
-		ids[i] = row[0].(int64)
+		if errors.Is(err, ErrBadWhere) || errors.Is(err, ErrReadOnly) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrBadWhere, err)
 	}
 	return ids, nil
 }

@@ -158,4 +158,7 @@ type Result struct {
 	Extraction *Extraction
 	Usage      Usage
 	Duration   time.Duration
+	// Warnings are notes on the extraction to keep with the document (a
+	// limit that cut it short, say).
+	Warnings []string
 }

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -69,65 +71,94 @@ var lex = func() *lexicon {
 var negators = map[string]bool{"not": true, "no": true, "never": true, "without": true, "hardly": true,
 	"isn't": true, "aren't": true, "won't": true, "don't": true, "doesn't": true, "lack": true}
 
-// words splits lower-cased text into words of letters, digits, hyphens and
-// apostrophes, so "buy-now-pay-later" is one word and never the cue "buy".
-func words(text string) []string {
-	text = strings.ToLower(strings.ReplaceAll(text, "’", "'"))
-	return strings.FieldsFunc(text, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '\'')
-	})
+// isWordRune reports whether r belongs to a word: letters, digits,
+// hyphens and apostrophes, so "buy-now-pay-later" is one word and never
+// the cue "buy".
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '\'' || r == '’'
+}
+
+// nextWord returns the first word of text at or after byte pos, lower-cased
+// with typographic apostrophes made straight, and the position after it;
+// ok is false when no word is left. Words are read one at a time, so
+// counting the cues of a long text holds no list of its words.
+func nextWord(text string, pos int) (w string, end int, ok bool) {
+	for pos < len(text) {
+		r, sz := utf8.DecodeRuneInString(text[pos:])
+		if isWordRune(r) {
+			break
+		}
+		pos += sz
+	}
+	if pos >= len(text) {
+		return "", pos, false
+	}
+	end = pos
+	for end < len(text) {
+		r, sz := utf8.DecodeRuneInString(text[end:])
+		if !isWordRune(r) {
+			break
+		}
+		end += sz
+	}
+	w = text[pos:end]
+	if strings.Contains(w, "’") {
+		w = strings.ReplaceAll(w, "’", "'")
+	}
+	return strings.ToLower(w), end, true
 }
 
 // cueCount counts the bullish and bearish cues in text, ignoring cues one
 // of the three words before negates ("not cheap", "not forecasting a
 // recession") and cues that are part of a hyphenated word ("buy-now").
 func cueCount(text string) (bull, bear int) {
-	w := words(text)
-	for i := 0; i < len(w); i++ {
-		dir, n := lex.match(w, i)
-		if dir == 0 {
-			continue
+	var prev [3]string // the three words before the current one, oldest first
+	skip := 0          // words of a matched phrase still to pass over
+	for w, pos, ok := nextWord(text, 0); ok; w, pos, ok = nextWord(text, pos) {
+		dir, n := 0, 0
+		if skip > 0 {
+			skip--
+		} else {
+			dir, n = lex.match(w, text, pos)
 		}
-		negated := false
-		for k := max(0, i-3); k < i; k++ {
-			if negators[w[k]] {
-				negated = true
+		if dir != 0 {
+			if !negators[prev[0]] && !negators[prev[1]] && !negators[prev[2]] {
+				if dir > 0 {
+					bull++
+				} else {
+					bear++
+				}
 			}
+			skip = n - 1
 		}
-		if !negated {
-			if dir > 0 {
-				bull++
-			} else {
-				bear++
-			}
-		}
-		i += n - 1
+		prev[0], prev[1], prev[2] = prev[1], prev[2], w
 	}
 	return bull, bear
 }
 
-// match returns the direction of the cue starting at w[i] (0 when none)
-// and how many words it spans.
-func (l *lexicon) match(w []string, i int) (dir, n int) {
-	for _, c := range l.phrases[w[i]] {
-		if i+len(c.words) <= len(w) {
-			ok := true
-			for k, cw := range c.words {
-				if w[i+k] != cw {
-					ok = false
-					break
-				}
-			}
-			if ok {
-				return c.dir, len(c.words)
+// match returns the direction of the cue starting with word w (0 when
+// none), whose following words are read from text at pos, and how many
+// words it spans.
+func (l *lexicon) match(w, text string, pos int) (dir, n int) {
+	for _, c := range l.phrases[w] {
+		ok, p := true, pos
+		for _, cw := range c.words[1:] {
+			var next string
+			next, p, ok = nextWord(text, p)
+			if !ok || next != cw {
+				ok = false
+				break
 			}
 		}
+		if ok {
+			return c.dir, len(c.words)
+		}
 	}
-	if d, ok := l.words[w[i]]; ok {
+	if d, ok := l.words[w]; ok {
 		return d, 1
 	}
-	for k := min(len(w[i]), l.maxStem); k >= 3; k-- {
-		if d, ok := l.stems[w[i][:k]]; ok {
+	for k := min(len(w), l.maxStem); k >= 3; k-- {
+		if d, ok := l.stems[w[:k]]; ok {
 			return d, 1
 		}
 	}
@@ -156,19 +187,17 @@ func LexiconStance(text string) schema.Stance {
 // (front matter, a Markdown heading, an HTML title) or the first line has
 // two words or more, else the first line that has, skipping page furniture
 // such as a lone "close".
-func proseTitle(doc *schema.Document, lines []line) string {
+func proseTitle(doc *schema.Document, lines []string) string {
 	first := ""
-	for _, l := range lines {
-		if l.raw != "" {
-			first = l.raw
-			break
-		}
+	if len(lines) > 0 {
+		first = lines[0]
 	}
-	if t := strings.TrimSpace(doc.Title); t != "" && (t != first || len(strings.Fields(t)) >= 2) {
+	if t := strings.TrimSpace(doc.Title); t != "" && (t != first || countWords(t, 2) >= 2) {
 		return t
 	}
-	for _, l := range lines {
-		if w := len(strings.Fields(l.text)); w >= 2 && w <= 25 {
+	for _, raw := range lines {
+		l := parseLine(raw)
+		if w := countWords(l.text, 26); w >= 2 && w <= 25 {
 			return l.text
 		}
 	}
@@ -186,21 +215,23 @@ var thesisCueRe = regexp.MustCompile(`(?i)\b(?:(?:I|we)(?:'m|’m|'re|’re| am|
 // sentence with the most stance cues (at least two); else the first
 // sentence of the first paragraph of 15 words or more. Questions and list
 // items are passed over.
-func proseStatement(lines []line) string {
-	var best string
+func proseStatement(lines []string) string {
+	var best, found string
 	bestCues := 1
 	var firstLong string
-	for _, l := range lines {
+	for _, raw := range lines {
+		l := parseLine(raw)
 		if l.text == "" || isListItem(l.raw) || l.heading > 0 {
 			continue
 		}
-		long := len(strings.Fields(l.text)) >= 15
-		for _, s := range sentences(l.raw) {
+		long := countWords(l.text, 15) >= 15
+		eachSentence(l.raw, func(s string) bool {
 			if strings.HasSuffix(s, "?") {
-				continue
+				return true
 			}
 			if thesisCueRe.MatchString(s) {
-				return s
+				found = s
+				return false
 			}
 			b, r := cueCount(s)
 			if b+r > bestCues {
@@ -209,6 +240,10 @@ func proseStatement(lines []line) string {
 			if long && firstLong == "" {
 				firstLong = s
 			}
+			return true
+		})
+		if found != "" {
+			return found
 		}
 	}
 	if best != "" {
@@ -252,11 +287,12 @@ func horizonIn(s string) *string {
 }
 
 // forwardHorizon returns the first forward-looking span the prose names.
-func forwardHorizon(lines []line) *string {
-	for _, l := range lines {
-		if !strings.ContainsAny(l.text, "0123456789") {
+func forwardHorizon(lines []string) *string {
+	for _, raw := range lines {
+		if !strings.ContainsAny(raw, "0123456789") {
 			continue
 		}
+		l := parseLine(raw)
 		if m := fwdHorizonRe.FindStringSubmatch(l.text); m != nil {
 			if m[1] != "" {
 				return normHorizon(m[1])
@@ -295,6 +331,16 @@ var abbreviations = map[string]bool{
 // the full stop is an abbreviation or an initial.
 func sentences(s string) []string {
 	var out []string
+	eachSentence(s, func(seg string) bool {
+		out = append(out, seg)
+		return true
+	})
+	return out
+}
+
+// eachSentence calls yield with each sentence of s in turn (see sentences)
+// until it returns false.
+func eachSentence(s string, yield func(string) bool) {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -337,15 +383,16 @@ func sentences(s string) []string {
 			}
 		}
 		if seg := strings.TrimSpace(s[start:end]); seg != "" {
-			out = append(out, seg)
+			if !yield(seg) {
+				return
+			}
 		}
 		start = j
 		i = j - 1
 	}
 	if seg := strings.TrimSpace(s[start:]); seg != "" {
-		out = append(out, seg)
+		yield(seg)
 	}
-	return out
 }
 
 const (
@@ -380,37 +427,60 @@ type span struct {
 	hint       string
 }
 
+// maxValue is the longest figure read as a value: a longer run of digits
+// is not a figure anyone states.
+const maxValue = 100
+
 // figures returns the figure spans of a sentence, merged where a short
-// connector joins them into one value.
-func figures(s string) []span {
-	var spans []span
-	for _, m := range figureRe.FindAllStringIndex(s, -1) {
-		a, b := m[0], m[1]
+// connector joins them into one value: the first limit of them, and more
+// = true when the sentence may state further figures.
+func figures(s string, limit int) (spans []span, more bool) {
+	// Figures are searched one at a time, so that a sentence of a million
+	// figures is read no further than the limit needs (joined figures
+	// make one value, hence the margin).
+	rawLimit := 2*limit + 2
+	scanned := len(s)
+	for pos := 0; pos < len(s); {
+		m := figureRe.FindStringIndex(s[pos:])
+		if m == nil {
+			break
+		}
+		a, b := pos+m[0], pos+m[1]
+		pos = b
 		if a > 0 {
 			r, _ := utf8.DecodeLastRuneInString(s[:a])
 			if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '/' || r == '.' {
 				continue // "Q2", "Mag7", "H1": part of a name
 			}
 		}
+		if b-a > maxValue {
+			continue
+		}
 		spans = append(spans, span{start: a, end: b})
+		if len(spans) == rawLimit {
+			scanned, more = b, true
+			break
+		}
 	}
-	if !strings.Contains(s, "P/E") {
-		return mergeSpans(s, spans)
-	}
-	for _, m := range peRe.FindAllStringSubmatchIndex(s, -1) {
-		a, b := m[4], m[5]
-		hint := s[m[2]:m[3]]
-		overlap := false
-		for _, sp := range spans {
-			if a < sp.end && sp.start < b {
-				overlap = true
+	if strings.Contains(s[:scanned], "P/E") {
+		// P/E ratios written without an "x", where no figure stands.
+		fig := spans
+		for _, m := range peRe.FindAllStringSubmatchIndex(s[:scanned], -1) {
+			a, b := m[4], m[5]
+			// The first figure ending after a; the P/E value overlaps a
+			// figure when that one starts before b.
+			k := sort.Search(len(fig), func(k int) bool { return fig[k].end > a })
+			if k < len(fig) && fig[k].start < b {
+				continue
 			}
-		}
-		if !overlap {
-			spans = append(spans, span{start: a, end: b, hint: hint})
+			spans = append(spans, span{start: a, end: b, hint: s[m[2]:m[3]]})
 		}
 	}
-	return mergeSpans(s, spans)
+	spans = mergeSpans(s, spans)
+	if len(spans) > limit {
+		spans, more = spans[:limit], true
+	}
+	return spans, more
 }
 
 // mergeSpans sorts spans and joins those a short connector links.
@@ -418,7 +488,7 @@ func mergeSpans(s string, spans []span) []span {
 	if len(spans) < 2 {
 		return spans
 	}
-	sortSpans(spans)
+	slices.SortStableFunc(spans, func(a, b span) int { return a.start - b.start })
 	merged := spans[:1]
 	for _, sp := range spans[1:] {
 		last := &merged[len(merged)-1]
@@ -431,34 +501,40 @@ func mergeSpans(s string, spans []span) []span {
 	return merged
 }
 
-func sortSpans(s []span) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j].start < s[j-1].start; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
 // proseDataPoints returns a data point for every figure stated in the
-// prose lines, each quoting its sentence.
-func proseDataPoints(lines []line, perspectiveOf []string) []schema.DataPoint {
-	var out []schema.DataPoint
-	for i, l := range lines {
-		if l.raw == "" || !strings.ContainsAny(l.raw, "0123456789") {
+// prose lines, each quoting its sentence, up to maxPoints of them; cut
+// reports that the limit left figures out. perspectiveAt gives the
+// research perspective of a line (nil: none).
+func proseDataPoints(lines []string, perspectiveAt func(int) string, maxPoints int) (out []schema.DataPoint, cut bool) {
+	for i, raw := range lines {
+		if cut {
+			break
+		}
+		if !strings.ContainsAny(raw, "0123456789") {
 			continue
 		}
 		var persp *string
-		if i < len(perspectiveOf) && perspectiveOf[i] != "" {
-			p := perspectiveOf[i]
-			persp = &p
-		}
-		for _, s := range sentences(l.raw) {
-			if !strings.ContainsAny(s, "0123456789") {
-				continue
+		if perspectiveAt != nil {
+			if p := perspectiveAt(i); p != "" {
+				persp = &p
 			}
-			spans := figures(s)
+		}
+		eachSentence(raw, func(s string) bool {
+			if !strings.ContainsAny(s, "0123456789") {
+				return true
+			}
+			if len(out) == maxPoints {
+				// Full: the limit cut something if a figure is left.
+				if sp, _ := figures(s, 1); len(sp) > 0 {
+					cut = true
+					return false
+				}
+				return true
+			}
+			spans, more := figures(s, maxPoints-len(out))
 			if len(spans) == 0 {
-				continue
+				cut = more
+				return !more
 			}
 			src := sourceOf(s)
 			prev := ""
@@ -473,9 +549,11 @@ func proseDataPoints(lines []line, perspectiveOf []string) []schema.DataPoint {
 					Quote:       quoteFor(s, sp),
 				})
 			}
-		}
+			cut = more
+			return !more
+		})
 	}
-	return out
+	return out, cut
 }
 
 // maxQuote is the longest sentence quoted whole; past it (text without
@@ -562,7 +640,9 @@ func sourceOf(s string) *string {
 		return clean(m[1])
 	}
 	for _, m := range saidRe.FindAllStringIndex(s, -1) {
-		words := strings.Fields(s[:m[0]])
+		// The subject is a few words: read it from the text just before
+		// the verb, so that a sentence of many verbs costs linear time.
+		words := strings.Fields(s[max(0, m[0]-phraseWindow):m[0]])
 		k := len(words)
 		for k > 0 {
 			w := strings.Trim(words[k-1], ",;:")

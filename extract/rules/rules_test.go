@@ -277,7 +277,8 @@ func TestProseDataPoints(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []dp
-			for _, d := range proseDataPoints(splitLines(tc.text), nil) {
+			pts, _ := proseDataPoints(splitLines(tc.text), nil, DefaultMaxDataPoints)
+			for _, d := range pts {
 				got = append(got, dp{d.Value, d.Indicator, str(d.Source)})
 				if !strings.Contains(tc.text, d.Quote) {
 					t.Errorf("quote %q is not in the text", d.Quote)

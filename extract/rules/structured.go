@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -19,9 +20,32 @@ type note struct {
 	author, published      *string
 	sections               []*section
 	points                 []schema.DataPoint
-	// perspectiveOf gives, for each line, the perspective of the research
-	// section it sits in ("" before the first section).
-	perspectiveOf []string
+	// maxPoints bounds points; pointsCut is set when a data point was
+	// left out for it.
+	maxPoints int
+	pointsCut bool
+	// sectionAt holds, for each section, the index of the line that opens
+	// it, in increasing order.
+	sectionAt []int
+}
+
+// addPoint keeps p unless the note holds its maximum of data points.
+func (n *note) addPoint(p schema.DataPoint) {
+	if len(n.points) >= n.maxPoints {
+		n.pointsCut = true
+		return
+	}
+	n.points = append(n.points, p)
+}
+
+// perspectiveAt is the perspective of the research section line i sits
+// in ("" before the first section).
+func (n *note) perspectiveAt(i int) string {
+	k := sort.Search(len(n.sectionAt), func(k int) bool { return n.sectionAt[k] > i })
+	if k == 0 {
+		return ""
+	}
+	return n.sections[k-1].perspective
 }
 
 // structured reports whether the document has any research-note structure.
@@ -62,19 +86,23 @@ var skipLines = map[string]bool{
 	"source": true, "references": true, "close": true,
 }
 
-// parseNote reads the research-note structure of lines. It never fails:
-// what it does not recognise is left to the prose reading.
-func parseNote(lines []line) *note {
-	n := &note{perspectiveOf: make([]string, len(lines))}
+// parseNote reads the research-note structure of lines, keeping at most
+// maxPoints data points. It never fails: what it does not recognise is
+// left to the prose reading.
+func parseNote(lines []string, maxPoints int) *note {
+	n := &note{maxPoints: maxPoints}
 	var (
 		cur          *section
 		dp           *schema.DataPoint
 		table        *tableCols
 		pending      string // field whose value is on the next line
 		afterBadge   bool   // the previous line was a badge (tags may follow)
-		headerProse  []line
 		headerStance bool
 		headerHeader string // a Markdown "# " title in the header
+		// Header prose lines that may give a structured note its title and
+		// statement (see the end): the first line of 2 to 20 words, the
+		// first of 6 words or more after it, and the first of 6 or more.
+		titleCand, stmtAfterTitle, firstSix string
 	)
 	persp := func() *string {
 		if cur == nil {
@@ -85,7 +113,7 @@ func parseNote(lines []line) *note {
 	}
 	flush := func() {
 		if dp != nil && strings.TrimSpace(dp.Indicator) != "" && strings.TrimSpace(dp.Value) != "" && dp.Quote != "" {
-			n.points = append(n.points, *dp)
+			n.addPoint(*dp)
 		}
 		dp = nil
 	}
@@ -161,10 +189,8 @@ func parseNote(lines []line) *note {
 		}
 	}
 
-	for i, ln := range lines {
-		if cur != nil {
-			n.perspectiveOf[i] = cur.perspective
-		}
+	for i, raw := range lines {
+		ln := parseLine(raw)
 		t := ln.text
 		if t == "" {
 			continue
@@ -181,12 +207,12 @@ func parseNote(lines []line) *note {
 		}
 
 		// A new research perspective.
-		if p, ok := perspectiveHeading(lines, i); ok {
+		if p, ok := perspectiveHeading(lines, i, ln); ok {
 			flush()
 			table = nil
 			cur = &section{perspective: p}
 			n.sections = append(n.sections, cur)
-			n.perspectiveOf[i] = p
+			n.sectionAt = append(n.sectionAt, i)
 			afterBadge = false
 			continue
 		}
@@ -198,7 +224,7 @@ func parseNote(lines []line) *note {
 					continue
 				}
 				if p, ok := table.row(ln, persp()); ok {
-					n.points = append(n.points, p)
+					n.addPoint(p)
 				}
 				continue
 			}
@@ -236,7 +262,7 @@ func parseNote(lines []line) *note {
 
 		// "- **Indicator**: value (Source: X) — implication" bullets.
 		if p, ok := boldDataPoint(ln, persp()); ok {
-			n.points = append(n.points, p)
+			n.addPoint(p)
 			continue
 		}
 
@@ -313,7 +339,7 @@ func parseNote(lines []line) *note {
 		// Prose.
 		if cur != nil {
 			cur.text = append(cur.text, t)
-			if cur.summary == nil && len(strings.Fields(t)) >= 12 {
+			if cur.summary == nil && countWords(t, 12) >= 12 {
 				s := t
 				cur.summary = &s
 			}
@@ -323,7 +349,16 @@ func parseNote(lines []line) *note {
 			headerHeader = t
 			continue
 		}
-		headerProse = append(headerProse, ln)
+		w := countWords(t, 21)
+		if w >= 6 && firstSix == "" {
+			firstSix = t
+		}
+		if titleCand != "" && w >= 6 && stmtAfterTitle == "" {
+			stmtAfterTitle = t
+		}
+		if titleCand == "" && w >= 2 && w <= 20 {
+			titleCand = t
+		}
 	}
 	flush()
 
@@ -334,21 +369,28 @@ func parseNote(lines []line) *note {
 	// the first short line of the header; the statement is the first
 	// sentence-length header line after it.
 	n.title = headerHeader
-	rest := headerProse
-	if n.title == "" {
-		for k, l := range headerProse {
-			if w := len(strings.Fields(l.text)); w >= 2 && w <= 20 {
-				n.title = strings.TrimSpace(strings.TrimPrefix(l.text, "# "))
-				rest = headerProse[k+1:]
-				break
-			}
-		}
+	rest := firstSix
+	if n.title == "" && titleCand != "" {
+		n.title = strings.TrimSpace(strings.TrimPrefix(titleCand, "# "))
+		rest = stmtAfterTitle
 	}
 	if n.statement == "" {
-		for _, l := range rest {
-			if len(strings.Fields(l.text)) >= 6 {
-				n.statement = l.text
-				break
+		n.statement = rest
+	}
+	return n
+}
+
+// countWords counts the space-separated words of s, stopping at limit.
+func countWords(s string, limit int) int {
+	n, in := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			in = false
+		} else if !in {
+			in = true
+			n++
+			if n >= limit {
+				return n
 			}
 		}
 	}
@@ -359,20 +401,20 @@ func parseNote(lines []line) *note {
 // perspective, and which: "Rates Research" gives "rates". A Markdown
 // heading of level 2 or more also opens one when a stance badge or
 // "Stance:" field follows it within two lines.
-func perspectiveHeading(lines []line, i int) (string, bool) {
-	t := lines[i].text
+func perspectiveHeading(lines []string, i int, ln line) (string, bool) {
+	t := ln.text
 	if len(t) > 60 {
 		return "", false
 	}
 	if m := researchRe.FindStringSubmatch(t); m != nil {
 		return strings.ToLower(strings.TrimSpace(m[1])), true
 	}
-	if lines[i].heading < 2 {
+	if ln.heading < 2 {
 		return "", false
 	}
 	seen := 0
 	for j := i + 1; j < len(lines) && seen < 2; j++ {
-		nt := lines[j].text
+		nt := parseLine(lines[j]).text
 		if nt == "" {
 			continue
 		}

@@ -341,6 +341,8 @@ func queryError(err error) error {
 		return err
 	case isSQLite && se.Code == sqlite3.ErrAuth, strings.Contains(err.Error(), "not authorized"):
 		return fmt.Errorf("%w: %v", ErrReadOnly, err)
+	case isSQLite && se.Code == sqlite3.ErrNomem:
+		return fmt.Errorf("%w: SQLite stopped the query: %v", ErrQueryMemory, err)
 	case isSQLite && se.Code == sqlite3.ErrTooBig:
 		return fmt.Errorf("%w: SQLite stopped the query: %v", ErrTooBig, err)
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || (isSQLite && se.Code == sqlite3.ErrInterrupt):

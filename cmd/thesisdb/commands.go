@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,12 +71,25 @@ func (a *app) queryCommand() *cobra.Command {
 	var file, format string
 	var timeout time.Duration
 	var maxRows int
+	maxBytes := maxBytesFlag(store.DefaultMaxBytes)
 	cmd := &cobra.Command{
 		Use:   `query "SQL"`,
 		Short: "Run a read-only SQL query",
-		Long: `Query runs one SQL statement against the database, read-only: the
+		Long: `Query runs exactly one SQL statement against the database, read-only: the
 connection is opened read-only and any attempt to write, ATTACH or set a
-PRAGMA is refused with an error, never a changed database.
+PRAGMA is refused with an error, never a changed database. Trailing
+semicolons and comments are fine; a second statement is an error (run
+them one at a time).
+
+Rows are printed as they are read. --max-rows and --max-bytes cut the
+result (a note on stderr says so; the output stays well formed); no single
+value may be larger than --max-bytes (at least 64MiB): SQLite stops such
+a query at once. --timeout interrupts the query. BLOB values are printed
+base64-encoded (standard alphabet, padded) in every format; use hex(col)
+for hex.
+
+A user who may read the database but not write its folder can query it
+when no process has it open; otherwise the error says which file is missing.
 
 Start with the analyst views: current_theses, current_views and
 current_data_points (the latest successful extraction of each document),
@@ -82,7 +98,8 @@ failures; documents_fts and data_points_fts are full-text indexes.
 README.md documents every column.`,
 		Example: `  thesisdb query "SELECT document_title, stance, conviction FROM current_theses ORDER BY conviction DESC"
   thesisdb query --format json "SELECT indicator, value, value_num, unit FROM current_data_points WHERE unit = 'bp'"
-  thesisdb query --file report.sql --format csv > report.csv`,
+  thesisdb query --file report.sql --format csv > report.csv
+  thesisdb query --max-rows 0 --max-bytes 1GiB --format csv "SELECT id, text FROM documents" > texts.csv`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := queryText(args, file, a)
@@ -93,35 +110,105 @@ README.md documents every column.`,
 			if err != nil {
 				return err
 			}
+			if maxRows < 0 {
+				return errors.New("--max-rows must be 0 (all) or more")
+			}
+			if timeout <= 0 {
+				return errors.New("--timeout must be positive")
+			}
+			lim := store.Limits{MaxRows: maxRows, MaxBytes: int64(maxBytes)}
+			// This process only reads: SQLite's own memory is capped too,
+			// so that a query building many large values fails fast.
+			defer store.LimitSQLiteMemory(store.LimitSQLiteMemory(lim.QueryMemory()))
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
 			r, err := store.OpenReader(a.dbPath)
 			if err != nil {
 				return err
 			}
 			defer r.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			res, err := r.Query(ctx, q, maxRows)
-			if errors.Is(err, context.DeadlineExceeded) || (err != nil && ctx.Err() == context.DeadlineExceeded) {
-				return fmt.Errorf("query stopped after --timeout %s: %w", timeout, err)
+			if r.Immutable() {
+				a.log.Debug("database opened immutable: its folder is not writable and no process has it open", "db", a.dbPath)
 			}
+			out := bufio.NewWriterSize(a.stdout, 64<<10)
+			rw := newRowWriter(out, format)
+			sum, err := r.Stream(ctx, q, lim, rw.header, rw.row)
 			if err != nil {
+				out.Flush()
+				switch {
+				case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
+					return fmt.Errorf("query stopped after --timeout %s (%s printed): %w", timeout, plural(sum.Rows, "row"), err)
+				case errors.Is(err, store.ErrQueryMemory):
+					return fmt.Errorf("query stopped: SQLite needed more than %s of memory, the most a query may use (twice the largest value plus 64MiB: raise --max-bytes): %w",
+						maxBytesFlag(lim.QueryMemory()), err)
+				case errors.Is(err, store.ErrTooBig):
+					return fmt.Errorf("query stopped: a value would be larger than %s, the most one value may hold (--max-bytes, at least %s): %w",
+						max(maxBytes, store.DefaultMaxBytes), maxBytesFlag(store.DefaultMaxBytes), err)
+				}
 				return err
 			}
-			if err := writeRows(a.stdout, format, res.Columns, res.Rows); err != nil {
+			if err := rw.close(); err != nil {
 				return err
 			}
-			if res.Truncated {
+			if err := out.Flush(); err != nil {
+				return err
+			}
+			switch {
+			case sum.CutRows:
 				fmt.Fprintf(a.stderr, "results cut at %s: raise --max-rows (0 for all) or add LIMIT\n", plural(maxRows, "row"))
+			case sum.CutBytes:
+				fmt.Fprintf(a.stderr, "results cut after %s (%s of values): the next row would pass --max-bytes %s; raise it or add LIMIT\n",
+					plural(sum.Rows, "row"), maxBytesFlag(sum.Bytes), maxBytes)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "read the SQL from a file (- for stdin)")
-	cmd.Flags().StringVar(&format, "format", "", "table, csv, json or jsonl (default: table on a terminal, csv otherwise)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "stop the query after this long")
+	cmd.Flags().StringVar(&format, "format", "", "table, csv, json or jsonl (default: table on a terminal, csv otherwise); BLOBs print as base64")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "interrupt the query after this long")
 	cmd.Flags().IntVar(&maxRows, "max-rows", 1000, "print at most this many rows (0: all)")
+	cmd.Flags().Var(&maxBytes, "max-bytes", "print at most this many bytes of values (text and BLOB lengths), e.g. 500KB, 64MiB, 1GiB; also the largest single value SQLite may build (at least 64MiB)")
 	return cmd
 }
+
+// maxBytesFlag is a byte count given as a number with an optional unit:
+// B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024).
+type maxBytesFlag int64
+
+func (b *maxBytesFlag) Set(s string) error {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	mult, ok := map[string]float64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30}[strings.ToUpper(unit)]
+	f, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || num == "" {
+		return fmt.Errorf("%q: want a size such as 1000000, 500KB, 64MiB or 1GiB", s)
+	}
+	n := f * mult
+	if n < 1 || n > 1<<40 {
+		return fmt.Errorf("%q: want a size from 1 byte to 1TiB", s)
+	}
+	*b = maxBytesFlag(n)
+	return nil
+}
+
+func (b maxBytesFlag) String() string {
+	switch n := int64(b); {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	default:
+		return strconv.FormatInt(n, 10) + "B"
+	}
+}
+
+func (*maxBytesFlag) Type() string { return "size" }
 
 func queryText(args []string, file string, a *app) (string, error) {
 	switch {

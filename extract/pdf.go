@@ -93,7 +93,8 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 // error other than one pdftotext cannot fix either, or garbled text.
 func fallback(pd *pdfdoc.Document, err error) bool {
 	if err != nil {
-		return !errors.Is(err, pdfdoc.ErrNotPDF) && !errors.Is(err, pdfdoc.ErrTimeout) && !errors.Is(err, pdfdoc.ErrBusy)
+		// A file refused by the safety limits is not handed to another parser.
+		return !errors.Is(err, pdfdoc.ErrNotPDF) && !errors.Is(err, pdfdoc.ErrTimeout) && !errors.Is(err, pdfdoc.ErrBusy) && !errors.Is(err, pdfdoc.ErrLimit)
 	}
 	return pdfdoc.Garbled(pd.Text())
 }

@@ -144,6 +144,9 @@ func Extract(ctx context.Context, data []byte, o *Options) (*Document, error) {
 	if err := sniff(data); err != nil {
 		return nil, err
 	}
+	if err := precheck(data); err != nil {
+		return nil, err
+	}
 	if abandoned.Load() >= MaxAbandoned {
 		return nil, ErrBusy
 	}

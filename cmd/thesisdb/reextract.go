@@ -126,8 +126,8 @@ func (a *app) reextractCommand() *cobra.Command {
 		Short: "Extract stored documents again in a new run",
 		Long: `Reextract runs extraction again over stored documents — their stored text,
 nothing is downloaded — in a new run, typically after the prompt, schema or
-model changed. Select the documents with --where (an SQL condition on the
-documents table, checked read-only), --failed (documents whose latest
+model changed. Select the documents with --where (one SQL expression on
+the documents table, checked read-only), --failed (documents whose latest
 extraction failed) or --run N (documents extracted in run N); they combine,
 and without any every document is selected. Documents already extracted
 with the same extractor, model, prompt version and schema version are
@@ -277,7 +277,7 @@ running. Documents too long for one request are extracted right away.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&sel.Where, "where", "", `SQL condition on the documents table, e.g. "published >= '2026-01-01'"`)
+	fs.StringVar(&sel.Where, "where", "", `one SQL expression on the documents table, e.g. "published >= '2026-01-01'" (no UNION, ORDER BY or second statement)`)
 	fs.BoolVar(&sel.Failed, "failed", false, "documents whose latest extraction failed")
 	fs.Int64Var(&sel.Run, "run", 0, "documents extracted in this run")
 	fs.Int64Var(&resume, "resume", 0, "finish this interrupted (or crashed) reextract run")

@@ -44,6 +44,9 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 			return fmt.Errorf("%w: PDF engine pdftotext: not found on PATH (install poppler-utils)", ErrUnsupported)
 		}
 		pd, err = pdfdoc.Pdftotext(ctx, data, password)
+		if errors.Is(err, pdfdoc.ErrPdftotextPassword) {
+			return fmt.Errorf("%w: PDF engine pdftotext: %w; use --pdf-engine builtin (or auto), which reads the password from THESISDB_PDF_PASSWORD", ErrUnsupported, err)
+		}
 		if err == nil {
 			// Metadata comes from the built-in reader, when it can.
 			if meta, merr := pdfdoc.Extract(ctx, data, popts); merr == nil {
@@ -52,7 +55,11 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 		}
 	case PDFEngineAuto:
 		pd, err = pdfdoc.Extract(ctx, data, popts)
-		if fallback(pd, err) && pdfdoc.PdftotextAvailable() {
+		// pdftotext never gets the password (see pdfdoc.Pdftotext), so a
+		// file that needs one is not handed to it.
+		var need *pdfdoc.EncryptedError
+		needsPassword := errors.As(err, &need) && need.NeedsUserPassword
+		if !needsPassword && fallback(pd, err) && pdfdoc.PdftotextAvailable() {
 			alt, aerr := pdfdoc.Pdftotext(ctx, data, password)
 			if aerr == nil && !pdfdoc.Garbled(alt.Text()) {
 				if pd != nil {

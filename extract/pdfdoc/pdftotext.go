@@ -15,17 +15,22 @@ func PdftotextAvailable() bool {
 	return err == nil
 }
 
+// ErrPdftotextPassword means a PDF needs a password and pdftotext cannot
+// be given it safely: pdftotext takes passwords only as command-line
+// arguments, which every user of the machine can read (ps, /proc).
+var ErrPdftotextPassword = errors.New("pdftotext cannot be given the password without exposing it on its command line")
+
 // Pdftotext extracts the text of data with poppler's pdftotext, the
 // optional external engine. It returns pages only; metadata stays empty.
+// The password is never passed to pdftotext, since a command line is
+// readable by everyone: a file that needs one fails with an error that
+// wraps both ErrPdftotextPassword (when a password was set) and an
+// *EncryptedError.
 func Pdftotext(ctx context.Context, data []byte, password string) (*Document, error) {
 	if err := sniff(data); err != nil {
 		return nil, err
 	}
-	args := []string{"-q", "-enc", "UTF-8"}
-	if password != "" {
-		args = append(args, "-upw", password)
-	}
-	args = append(args, "-", "-")
+	args := []string{"-q", "-enc", "UTF-8", "-", "-"}
 	cmd := exec.CommandContext(ctx, "pdftotext", args...)
 	cmd.Stdin = bytes.NewReader(data)
 	var out, stderr bytes.Buffer
@@ -40,7 +45,11 @@ func Pdftotext(ctx context.Context, data []byte, password string) (*Document, er
 			switch ee.ExitCode() {
 			case 1:
 				if strings.Contains(msg, "password") || encryptInfo(data).present {
-					return nil, &EncryptedError{Method: encryptInfo(data).method, NeedsUserPassword: true, Reason: "pdftotext: " + msg}
+					ee := &EncryptedError{Method: encryptInfo(data).method, NeedsUserPassword: true, Reason: "pdftotext: " + msg}
+					if password != "" {
+						return nil, fmt.Errorf("%w: %w", ErrPdftotextPassword, ee)
+					}
+					return nil, ee
 				}
 				return nil, &CorruptError{Reason: "pdftotext: " + firstNonEmpty(msg, "cannot open the file")}
 			case 3:

@@ -18,12 +18,20 @@ import (
 // that recover cannot catch, the kernel's OOM killer) would otherwise be
 // recovered from .processing/ and kill the watcher again at every start.
 // So, before a claimed file is processed, an attempt record naming it and
-// counting the attempts is written and synced in .processing/.attempts/;
-// it is removed once the file is filed or put back. A record found at
-// start therefore means the process died while working on that file. Such
-// a file is retried once, alone (nothing else in flight, so that a second
+// counting the attempts is written in .processing/.attempts/; it is
+// removed once the file is filed or put back. A record found at start
+// therefore means the process died while working on that file. Such a
+// file is retried once, alone (nothing else in flight, so that a second
 // death is its own and not a neighbour's); when it was already retried,
 // it is set aside in failed/ with a note instead.
+//
+// Records are not fsynced. Every death a file can cause (a fatal error,
+// the OOM killer, kill -9) leaves the kernel's page cache, so the record
+// is there at the next start; a power loss can lose at most the latest
+// count, which costs one more retry and never sets a file aside wrongly.
+// Syncing each record would make a watch of small files about twice as
+// slow, for a guarantee the store's own commits (WAL, synchronous=NORMAL)
+// do not give either.
 
 // attemptsDir is the folder of .processing/ that holds attempt records.
 const attemptsDir = ".attempts"
@@ -81,9 +89,11 @@ func (w *Watcher) readAttempt(path, rel string) (n int, sha string) {
 	return a.Attempts, a.SHA256
 }
 
-// recordAttempt notes, durably, that processing of the claimed file rel
-// (at path) starts for the n-th time. It replaces the record atomically:
-// a crash leaves the old record or the new one, and at worst a temporary
+// recordAttempt notes that processing of the claimed file rel (at path)
+// starts for the n-th time. The first record is one small write to a new
+// file (a death before it completes leaves an empty record, which counts
+// one attempt: right); a retry's replaces the old record atomically, so a
+// death leaves the old record or the new one, and at worst a temporary
 // file that sweepAttempts removes.
 func (w *Watcher) recordAttempt(path, rel string, n int, sha string) error {
 	st, err := os.Lstat(path)
@@ -97,6 +107,18 @@ func (w *Watcher) recordAttempt(path, rel string, n int, sha string) error {
 	}
 	dst := w.attemptPath(rel)
 	dir := filepath.Dir(dst)
+	if n == 1 {
+		err := os.WriteFile(dst, b, 0o644)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = os.MkdirAll(dir, 0o755); err == nil {
+				err = os.WriteFile(dst, b, 0o644)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("record attempt of %s: %w", rel, err)
+		}
+		return nil
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
@@ -105,9 +127,6 @@ func (w *Watcher) recordAttempt(path, rel string, n int, sha string) error {
 		return fmt.Errorf("record attempt: %w", err)
 	}
 	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -118,7 +137,6 @@ func (w *Watcher) recordAttempt(path, rel string, n int, sha string) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("record attempt of %s: %w", rel, err)
 	}
-	syncDir(dir)
 	return nil
 }
 
@@ -144,15 +162,6 @@ func (w *Watcher) sweepAttempts(live map[string]bool) {
 		if p := filepath.Join(dir, e.Name()); !live[p] {
 			os.Remove(p)
 		}
-	}
-}
-
-// syncDir makes a rename or creation in dir durable, where the platform
-// allows syncing a folder (errors are ignored: some cannot).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 }
 

@@ -321,3 +321,31 @@ func poisonChild(t *testing.T, root string) {
 		t.Fatal(err)
 	}
 }
+
+func TestReadAttempt(t *testing.T) {
+	h := newHarness(t, Options{})
+	p := h.claimCrashed("a.md", "some content", 0)
+	if n, _ := h.w.readAttempt(p, "a.md"); n != 0 {
+		t.Errorf("no record: %d attempts, want 0", n)
+	}
+	// Died between creating the first record and writing it.
+	os.MkdirAll(filepath.Dir(h.w.attemptPath("a.md")), 0o755)
+	os.WriteFile(h.w.attemptPath("a.md"), nil, 0o644)
+	if n, _ := h.w.readAttempt(p, "a.md"); n != 1 {
+		t.Errorf("empty record: %d attempts, want 1", n)
+	}
+	if err := h.w.recordAttempt(p, "a.md", 2, "abc"); err != nil {
+		t.Fatal(err)
+	}
+	if n, sha := h.w.readAttempt(p, "a.md"); n != 2 || sha != "abc" {
+		t.Errorf("record: %d attempts, sha %q; want 2, abc", n, sha)
+	}
+	// The same name now holds another file.
+	os.WriteFile(p, []byte("other content, other size"), 0o644)
+	if n, _ := h.w.readAttempt(p, "a.md"); n != 0 {
+		t.Errorf("record of another file: %d attempts, want 0", n)
+	}
+	if es, _ := os.ReadDir(filepath.Dir(h.w.attemptPath("a.md"))); len(es) != 1 {
+		t.Errorf("%d entries in the records folder, want 1 (no temporary file left)", len(es))
+	}
+}

@@ -11,7 +11,7 @@ import (
 	"github.com/thesisdb/thesisdb/schema"
 )
 
-func queryTestReader(t *testing.T, docs int) *Reader {
+func queryTestReader(t testing.TB, docs int) *Reader {
 	t.Helper()
 	ctx := context.Background()
 	db := openTest(t)
@@ -225,4 +225,28 @@ func TestDocumentIDsWhere(t *testing.T) {
 	if _, err := r.DocumentIDs(ctx, "id IN (SELECT load_extension('x'))"); err == nil {
 		t.Errorf("load_extension in --where ran")
 	}
+}
+
+// FuzzDocumentIDsWhere checks that any --where either fails with an error
+// or selects some of the stored documents, in order: never a panic, never
+// rows that are not document ids.
+func FuzzDocumentIDsWhere(f *testing.F) {
+	for _, s := range []string{"id > 1", "0) UNION SELECT 'abc' --", "0) IS TRUE FROM documents UNION SELECT 99, (1",
+		"1) OR (1", "title LIKE '%;%'", "1 /*", "$a(() ) UNION SELECT 9 --", "id IN (SELECT 1 UNION SELECT 2)", "[id] = \"id\""} {
+		f.Add(s)
+	}
+	r := queryTestReader(f, 3)
+	f.Fuzz(func(t *testing.T, where string) {
+		ids, err := r.DocumentIDs(context.Background(), where)
+		if err != nil {
+			return
+		}
+		prev := int64(0)
+		for _, id := range ids {
+			if id <= prev || id > 3 {
+				t.Fatalf("%q selected ids %v", where, ids)
+			}
+			prev = id
+		}
+	})
 }

@@ -215,15 +215,30 @@ func queryText(args []string, file string, a *app) (string, error) {
 	case file != "" && len(args) > 0:
 		return "", errors.New("give the SQL as an argument or with --file, not both")
 	case file == "-":
-		data, err := io.ReadAll(a.stdin)
-		return string(data), err
+		return readSQL(a.stdin, "stdin")
 	case file != "":
-		data, err := os.ReadFile(file)
-		return string(data), err
+		f, err := os.Open(file)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		return readSQL(f, file)
 	case len(args) == 1:
 		return args[0], nil
 	}
 	return "", errors.New(`no SQL given: thesisdb query "SELECT ..." (see --help for the tables)`)
+}
+
+// readSQL reads SQL text, refusing more than store.MaxSQLBytes.
+func readSQL(r io.Reader, name string) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, store.MaxSQLBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("read SQL from %s: %w", name, err)
+	}
+	if len(data) > store.MaxSQLBytes {
+		return "", fmt.Errorf("read SQL from %s: more than %s", name, maxBytesFlag(store.MaxSQLBytes))
+	}
+	return string(data), nil
 }
 
 func (a *app) exportCommand() *cobra.Command {

@@ -153,3 +153,21 @@ func TestReextractWhereIsOneCondition(t *testing.T) {
 		t.Errorf("good --where: exit %d stdout %q stderr %q", code, out, stderr)
 	}
 }
+
+func TestQueryFileLimit(t *testing.T) {
+	db := queryDB(t)
+	path := filepath.Join(t.TempDir(), "big.sql")
+	if err := os.WriteFile(path, []byte("SELECT 1 AS a"+strings.Repeat(" ", 2<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := thesisdb(t, "--db", db, "query", "--file", path); code != 1 || !strings.Contains(stderr, "more than 1MiB") {
+		t.Errorf("2 MiB of SQL: exit %d %q", code, stderr)
+	}
+	small := filepath.Join(t.TempDir(), "small.sql")
+	if err := os.WriteFile(small, []byte("SELECT 1 AS a; -- one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, stderr, code := thesisdb(t, "--db", db, "query", "--format", "csv", "--file", small); code != 0 || out != "a\n1\n" {
+		t.Errorf("--file: %q exit %d %s", out, code, stderr)
+	}
+}

@@ -226,7 +226,9 @@ func proseStatement(lines []string) string {
 		}
 		long := countWords(l.text, 15) >= 15
 		eachSentence(l.raw, func(s string) bool {
-			if strings.HasSuffix(s, "?") {
+			// Questions are no thesis, nor is a "sentence" longer than
+			// any paragraph (text without punctuation).
+			if strings.HasSuffix(s, "?") || len(s) > maxPassage {
 				return true
 			}
 			if thesisCueRe.MatchString(s) {
@@ -440,10 +442,28 @@ func figures(s string, limit int) (spans []span, more bool) {
 	// make one value, hence the margin).
 	rawLimit := 2*limit + 2
 	scanned := len(s)
+	// A figure that touches a run of digits longer than maxValue holds
+	// all of it (numbers are matched greedily) and is dropped: search up
+	// to the next such run only, then skip it, so that the regular
+	// expression never crawls through megabytes of digits.
+	runAt, runLen := longDigitRun(s)
 	for pos := 0; pos < len(s); {
-		m := figureRe.FindStringIndex(s[pos:])
+		if runAt >= 0 && runAt+runLen <= pos {
+			if runAt, runLen = longDigitRun(s[pos:]); runAt >= 0 {
+				runAt += pos
+			}
+		}
+		seg, skip := s[pos:], 0
+		if runAt >= 0 {
+			seg, skip = s[pos:max(pos, runAt)], runAt+runLen-max(pos, runAt)
+		}
+		m := figureRe.FindStringIndex(seg)
 		if m == nil {
-			break
+			if skip == 0 {
+				break
+			}
+			pos += len(seg) + skip
+			continue
 		}
 		a, b := pos+m[0], pos+m[1]
 		pos = b
@@ -481,6 +501,26 @@ func figures(s string, limit int) (spans []span, more bool) {
 		spans, more = spans[:limit], true
 	}
 	return spans, more
+}
+
+// longDigitRun finds the first run of more than maxValue ASCII digits in
+// s: its offset and length, or -1.
+func longDigitRun(s string) (at, n int) {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			run++
+			continue
+		}
+		if run > maxValue {
+			return i - run, run
+		}
+		run = 0
+	}
+	if run > maxValue {
+		return len(s) - run, run
+	}
+	return -1, 0
 }
 
 // mergeSpans sorts spans and joins those a short connector links.
@@ -536,17 +576,26 @@ func proseDataPoints(lines []string, perspectiveAt func(int) string, maxPoints i
 				cut = more
 				return !more
 			}
-			src := sourceOf(s)
+			// The source is the sentence's, or for a sentence too long
+			// to quote whole, that of the passage quoted.
+			var src *string
+			if len(s) <= maxQuote {
+				src = sourceOf(s)
+			}
 			prev := ""
 			for _, sp := range spans {
 				ind := indicatorFor(s, sp, prev)
 				prev = ind
+				q := quoteFor(s, sp)
+				if len(s) > maxQuote {
+					src = sourceOf(q)
+				}
 				out = append(out, schema.DataPoint{
 					Indicator:   ind,
 					Value:       strings.TrimSpace(s[sp.start:sp.end]),
 					Source:      src,
 					Perspective: persp,
-					Quote:       quoteFor(s, sp),
+					Quote:       q,
 				})
 			}
 			cut = more

@@ -176,7 +176,7 @@ func extractDoc(doc *schema.Document, maxPoints int) (*schema.Extraction, []stri
 	th.Conviction = n.conviction
 	th.Horizon = n.horizon
 	if th.Horizon == nil {
-		th.Horizon = horizonIn(th.Statement)
+		th.Horizon = horizonIn(truncate(th.Statement, maxPassage))
 	}
 	if th.Horizon == nil && !n.structured() {
 		th.Horizon = forwardHorizon(lines)
@@ -193,11 +193,10 @@ func extractDoc(doc *schema.Document, maxPoints int) (*schema.Extraction, []stri
 	}
 
 	var warnings []string
-	for i, s := range n.sections {
-		if i == maxViews {
-			warnings = append(warnings, fmt.Sprintf("rules extractor kept the first %d of %d research perspectives", maxViews, len(n.sections)))
-			break
-		}
+	if n.moreSections > 0 {
+		warnings = append(warnings, fmt.Sprintf("rules extractor kept the first %d of %d research perspectives", len(n.sections), len(n.sections)+n.moreSections))
+	}
+	for _, s := range n.sections {
 		v := schema.View{
 			Perspective: s.perspective,
 			Stance:      s.stance,
@@ -321,7 +320,15 @@ type line struct {
 // surrounding space: substrings of text, so the only memory they take is
 // their headers. Blank lines carry nothing any reading uses.
 func splitLines(text string) []string {
-	var out []string
+	n := 0
+	for rest := text; rest != ""; {
+		l, r, _ := strings.Cut(rest, "\n")
+		rest = r
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	out := make([]string, 0, n)
 	for rest := text; rest != ""; {
 		l, r, _ := strings.Cut(rest, "\n")
 		rest = r

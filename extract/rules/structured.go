@@ -27,6 +27,9 @@ type note struct {
 	// sectionAt holds, for each section, the index of the line that opens
 	// it, in increasing order.
 	sectionAt []int
+	// moreSections counts the sections past maxViews, read into spare.
+	moreSections int
+	spare        section
 }
 
 // addPoint keeps p unless the note holds its maximum of data points.
@@ -210,9 +213,17 @@ func parseNote(lines []string, maxPoints int) *note {
 		if p, ok := perspectiveHeading(lines, i, ln); ok {
 			flush()
 			table = nil
-			cur = &section{perspective: p}
-			n.sections = append(n.sections, cur)
-			n.sectionAt = append(n.sectionAt, i)
+			if len(n.sections) < maxViews {
+				cur = &section{perspective: p}
+				n.sections = append(n.sections, cur)
+				n.sectionAt = append(n.sectionAt, i)
+			} else {
+				// Past the limit, sections are read into one spare
+				// section and left out, their lines kept from the last.
+				n.moreSections++
+				cur = &n.spare
+				*cur = section{perspective: p}
+			}
 			afterBadge = false
 			continue
 		}
@@ -488,6 +499,9 @@ func parseBadge(t string) (st schema.Stance, horizon string, ok bool) {
 	return "", "", false
 }
 
+// maxFieldList bounds the fields of one field-list line.
+const maxFieldList = 16
+
 // cutField splits a "key: value" line when key is one of the note fields.
 func cutField(t string) (key, val string, ok bool) {
 	m := fieldRe.FindStringSubmatch(t)
@@ -500,6 +514,10 @@ func cutField(t string) (key, val string, ok bool) {
 // fieldList reads a line of one or more note fields separated by "|" or
 // "·": "Confidence: 7/10|Conviction: 4/10". Every part must be a field.
 func fieldList(t string) ([][2]string, bool) {
+	// A note has a few fields to a line; a longer list is no field list.
+	if strings.Count(t, "|")+strings.Count(t, "·") >= maxFieldList {
+		return nil, false
+	}
 	parts := strings.FieldsFunc(t, func(r rune) bool { return r == '|' || r == '·' })
 	if len(parts) == 0 {
 		return nil, false
@@ -523,10 +541,11 @@ type tableCols struct {
 // tableHeader recognises "Indicator | Value | Source | Implication" (with
 // or without Markdown's outer pipes) and returns its column map.
 func tableHeader(t string) *tableCols {
-	if !strings.Contains(t, "|") {
+	// A data point table has a handful of columns.
+	if !strings.Contains(t, "|") || strings.Count(t, "|") > maxTableCols {
 		return nil
 	}
-	cells := splitRow(t)
+	cells := splitRow(t, -1)
 	tc := &tableCols{-1, -1, -1, -1, len(cells)}
 	for i, c := range cells {
 		switch strings.ToLower(strings.Trim(c, "*_ ")) {
@@ -548,7 +567,7 @@ func tableHeader(t string) *tableCols {
 
 // row reads one table row into a data point; the quote is the row line.
 func (tc *tableCols) row(ln line, persp *string) (schema.DataPoint, bool) {
-	cells := splitRow(ln.text)
+	cells := splitRow(ln.text, tc.n+1) // cells past the header's are not read
 	cell := func(i int) string {
 		if i < 0 || i >= len(cells) {
 			return ""
@@ -577,13 +596,16 @@ func (tc *tableCols) row(ln line, persp *string) (schema.DataPoint, bool) {
 	return dp, true
 }
 
-// splitRow splits a table row into trimmed cells, dropping the empty cells
-// Markdown's outer pipes make.
-func splitRow(t string) []string {
+// maxTableCols bounds the columns of a data point table's header.
+const maxTableCols = 64
+
+// splitRow splits a table row into at most n trimmed cells (n < 0: all),
+// dropping the empty cells Markdown's outer pipes make.
+func splitRow(t string, n int) []string {
 	t = strings.TrimSpace(t)
 	t = strings.TrimPrefix(t, "|")
 	t = strings.TrimSuffix(t, "|")
-	cells := strings.Split(t, "|")
+	cells := strings.SplitN(t, "|", n)
 	for i, c := range cells {
 		cells[i] = strings.TrimSpace(c)
 	}

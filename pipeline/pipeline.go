@@ -337,6 +337,13 @@ func (p *Pipeline) extract(ctx context.Context, doc *schema.Document) store.Outc
 				out.Err, out.Extraction = fmt.Errorf("%s extractor returned an invalid extraction: %w", p.Extractor.Info().Extractor, verr), nil
 			}
 		}
+		// The extractor's warnings (a limit that cut the extraction) are
+		// stored with a new document, and logged: a stored document's
+		// row is not rewritten by a re-extraction.
+		for _, w := range res.Warnings {
+			p.logger().Warn("extraction warning", "document", doc.Source, "warning", w)
+		}
+		doc.Warnings = append(doc.Warnings, res.Warnings...)
 	}
 	if out.Err != nil {
 		out.Err = fmt.Errorf("extract: %w", out.Err)

@@ -20,6 +20,7 @@ type extractFlags struct {
 	dropUngrounded bool
 	pdfEngine      string
 	maxFetchBytes  int64
+	maxDataPoints  int
 	llm            llmFlags
 }
 
@@ -31,6 +32,7 @@ func (f *extractFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.dropUngrounded, "drop-ungrounded", false, "drop data points whose quote or figures are not found in the document")
 	fs.StringVar(&f.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto (builtin, falling back to pdftotext when installed), builtin or pdftotext; env "+pdfPasswordEnv+" opens password-protected PDFs")
 	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
+	fs.IntVar(&f.maxDataPoints, "max-data-points", rules.DefaultMaxDataPoints, "rules extractor: data points kept per document (a warning is stored on documents that state more)")
 	f.llm.register(cmd)
 }
 
@@ -69,8 +71,11 @@ func (f *extractFlags) extractor(log *slog.Logger) (extract.Extractor, error) {
 	}
 	switch mode {
 	case "rules":
+		if f.maxDataPoints < 1 {
+			return nil, fmt.Errorf("--max-data-points must be at least 1")
+		}
 		log.Info("extracting with the offline rules extractor", "why", f.why())
-		return rules.New(), nil
+		return rules.New(rules.WithMaxDataPoints(f.maxDataPoints)), nil
 	case "llm":
 		return f.llm.extractor(log)
 	}

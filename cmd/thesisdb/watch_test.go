@@ -322,10 +322,10 @@ func TestWatchSurvivesKill9(t *testing.T) {
 		cmd.Process.Kill() // SIGKILL
 		cmd.Wait()
 		kills++
-		claimed := len(watchFiled(t, filepath.Join(in, ".processing")))
+		claimed := len(watchFiled(t, filepath.Join(in, ".processing"))) - len(watchFiled(t, filepath.Join(in, ".processing", ".attempts")))
 		var left int
 		filepath.WalkDir(in, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() && !strings.Contains(p, "/done/") && !strings.Contains(p, "/failed/") && d.Name() != ".lock" {
+			if err == nil && d.Type().IsRegular() && !strings.Contains(p, "/done/") && !strings.Contains(p, "/failed/") && !strings.Contains(p, "/.attempts/") && d.Name() != ".lock" {
 				left++
 			}
 			return nil

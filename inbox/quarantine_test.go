@@ -34,10 +34,10 @@ func (h *harness) claimCrashed(name, content string, n int) string {
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
+	if err := h.w.init(); err != nil {
+		h.t.Fatal(err)
+	}
 	if n > 0 {
-		if err := h.w.init(); err != nil {
-			h.t.Fatal(err)
-		}
 		if err := h.w.recordAttempt(p, name, n, ""); err != nil {
 			h.t.Fatal(err)
 		}

@@ -37,6 +37,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every fetch.
 	UserAgent string
+	// Sandbox, when set, decodes every document instead of this process
+	// (see package extract/worker).
+	Sandbox Sandbox
 
 	contentType string // Content-Type of a fetched body, for charset detection
 }
@@ -147,9 +150,15 @@ func Read(ctx context.Context, src string, o *Options) (*Raw, error) {
 
 // Decode turns the bytes into a Document.
 func (r *Raw) Decode(ctx context.Context) (*schema.Document, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout())
-	defer cancel()
-	doc, err := decode(ctx, r.Kind, r.Source, r.Data, r.SHA256, r.opts)
+	var (
+		doc *schema.Document
+		err error
+	)
+	if r.opts != nil && r.opts.Sandbox != nil {
+		doc, err = r.opts.Sandbox.Decode(ctx, r.Request())
+	} else {
+		doc, err = r.Request().Decode(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", r.Source, err)
 	}

@@ -32,7 +32,7 @@ text the extractors read, for checking loaders. With --json it prints
   thesisdb text --json https://example.com/post.html | jq .title`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := ef.loadOptions()
+			opts, err := ef.loadOptions(a.sandbox(1, int64(ef.docMemory)))
 			if err != nil {
 				return err
 			}
@@ -62,8 +62,7 @@ text the extractors read, for checking loaders. With --json it prints
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print kind, title, author, published and text as JSON")
-	cmd.Flags().StringVar(&ef.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto, builtin or pdftotext; env "+pdfPasswordEnv+" opens password-protected PDFs")
-	cmd.Flags().Int64Var(&ef.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
+	ef.registerLoad(cmd)
 	return cmd
 }
 
@@ -71,7 +70,7 @@ func (a *app) queryCommand() *cobra.Command {
 	var file, format string
 	var timeout time.Duration
 	var maxRows int
-	maxBytes := maxBytesFlag(store.DefaultMaxBytes)
+	maxBytes := sizeFlag(store.DefaultMaxBytes)
 	cmd := &cobra.Command{
 		Use:   `query "SQL"`,
 		Short: "Run a read-only SQL query",
@@ -140,10 +139,10 @@ README.md documents every column.`,
 					return fmt.Errorf("query stopped after --timeout %s (%s printed): %w", timeout, plural(sum.Rows, "row"), err)
 				case errors.Is(err, store.ErrQueryMemory):
 					return fmt.Errorf("query stopped: SQLite needed more than %s of memory, the most a query may use (twice the largest value plus 64MiB: raise --max-bytes): %w",
-						maxBytesFlag(lim.QueryMemory()), err)
+						sizeFlag(lim.QueryMemory()), err)
 				case errors.Is(err, store.ErrTooBig):
 					return fmt.Errorf("query stopped: a value would be larger than %s, the most one value may hold (--max-bytes, at least %s): %w",
-						max(maxBytes, store.DefaultMaxBytes), maxBytesFlag(store.DefaultMaxBytes), err)
+						max(maxBytes, store.DefaultMaxBytes), sizeFlag(store.DefaultMaxBytes), err)
 				}
 				return err
 			}
@@ -158,7 +157,7 @@ README.md documents every column.`,
 				fmt.Fprintf(a.stderr, "results cut at %s: raise --max-rows (0 for all) or add LIMIT\n", plural(maxRows, "row"))
 			case sum.CutBytes:
 				fmt.Fprintf(a.stderr, "results cut after %s (%s of values): the next row would pass --max-bytes %s; raise it or add LIMIT\n",
-					plural(sum.Rows, "row"), maxBytesFlag(sum.Bytes), maxBytes)
+					plural(sum.Rows, "row"), sizeFlag(sum.Bytes), maxBytes)
 			}
 			return nil
 		},
@@ -171,11 +170,11 @@ README.md documents every column.`,
 	return cmd
 }
 
-// maxBytesFlag is a byte count given as a number with an optional unit:
+// sizeFlag is a byte count given as a number with an optional unit:
 // B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024).
-type maxBytesFlag int64
+type sizeFlag int64
 
-func (b *maxBytesFlag) Set(s string) error {
+func (b *sizeFlag) Set(s string) error {
 	t := strings.TrimSpace(s)
 	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
 	num, unit := t, ""
@@ -191,11 +190,11 @@ func (b *maxBytesFlag) Set(s string) error {
 	if n < 1 || n > 1<<40 {
 		return fmt.Errorf("%q: want a size from 1 byte to 1TiB", s)
 	}
-	*b = maxBytesFlag(n)
+	*b = sizeFlag(n)
 	return nil
 }
 
-func (b maxBytesFlag) String() string {
+func (b sizeFlag) String() string {
 	switch n := int64(b); {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return strconv.FormatInt(n>>30, 10) + "GiB"
@@ -208,7 +207,7 @@ func (b maxBytesFlag) String() string {
 	}
 }
 
-func (*maxBytesFlag) Type() string { return "size" }
+func (*sizeFlag) Type() string { return "size" }
 
 func queryText(args []string, file string, a *app) (string, error) {
 	switch {
@@ -236,7 +235,7 @@ func readSQL(r io.Reader, name string) (string, error) {
 		return "", fmt.Errorf("read SQL from %s: %w", name, err)
 	}
 	if len(data) > store.MaxSQLBytes {
-		return "", fmt.Errorf("read SQL from %s: more than %s", name, maxBytesFlag(store.MaxSQLBytes))
+		return "", fmt.Errorf("read SQL from %s: more than %s", name, sizeFlag(store.MaxSQLBytes))
 	}
 	return string(data), nil
 }

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/thesisdb/thesisdb/extract"
 	"github.com/thesisdb/thesisdb/extract/rules"
+	"github.com/thesisdb/thesisdb/extract/worker"
 )
 
 // extractFlags are the settings shared by every command that extracts:
@@ -20,6 +22,8 @@ type extractFlags struct {
 	dropUngrounded bool
 	pdfEngine      string
 	maxFetchBytes  int64
+	docTimeout     time.Duration
+	docMemory      sizeFlag
 	maxDataPoints  int
 	llm            llmFlags
 }
@@ -30,10 +34,19 @@ func (f *extractFlags) register(cmd *cobra.Command) {
 	fs.IntVar(&f.concurrency, "concurrency", 4, "documents processed at once")
 	fs.BoolVar(&f.force, "force", false, "extract again documents already stored or already extracted the same way")
 	fs.BoolVar(&f.dropUngrounded, "drop-ungrounded", false, "drop data points whose quote or figures are not found in the document")
-	fs.StringVar(&f.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto (builtin, falling back to pdftotext when installed), builtin or pdftotext; env "+pdfPasswordEnv+" opens password-protected PDFs")
-	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
+	f.registerLoad(cmd)
 	fs.IntVar(&f.maxDataPoints, "max-data-points", rules.DefaultMaxDataPoints, "rules extractor: data points kept per document (a warning is stored on documents that state more)")
 	f.llm.register(cmd)
+}
+
+// registerLoad adds the flags of reading and parsing documents.
+func (f *extractFlags) registerLoad(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto (builtin, falling back to pdftotext when installed), builtin or pdftotext; env "+pdfPasswordEnv+" opens password-protected PDFs")
+	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
+	fs.DurationVar(&f.docTimeout, "doc-timeout", time.Minute, "time limit for reading and parsing one document; a parser still running then is killed and the document fails")
+	f.docMemory = sizeFlag(worker.DefaultMemory)
+	fs.Var(&f.docMemory, "doc-memory", "memory a document's parser may use (e.g. 512MiB, 2GiB); past it the parser is stopped and the document fails")
 }
 
 // pdfPasswordEnv names the variable holding the user password of
@@ -41,8 +54,9 @@ func (f *extractFlags) register(cmd *cobra.Command) {
 const pdfPasswordEnv = "THESISDB_PDF_PASSWORD"
 
 // loadOptions returns the loader settings, refusing a bad --pdf-engine
-// before any document is read.
-func (f *extractFlags) loadOptions() (*extract.Options, error) {
+// before any document is read. Documents are parsed by sb, the app's
+// worker processes, unless it is nil.
+func (f *extractFlags) loadOptions(sb extract.Sandbox) (*extract.Options, error) {
 	switch f.pdfEngine {
 	case extract.PDFEngineAuto, extract.PDFEngineBuiltin, extract.PDFEnginePdftotext:
 	default:
@@ -51,7 +65,14 @@ func (f *extractFlags) loadOptions() (*extract.Options, error) {
 	if f.maxFetchBytes <= 0 {
 		return nil, fmt.Errorf("--max-fetch-bytes must be positive")
 	}
-	return &extract.Options{PDFEngine: f.pdfEngine, MaxFetchBytes: f.maxFetchBytes, PDFPassword: os.Getenv(pdfPasswordEnv)}, nil
+	if f.docTimeout <= 0 {
+		return nil, fmt.Errorf("--doc-timeout must be positive")
+	}
+	if f.docMemory < 64<<20 {
+		return nil, fmt.Errorf("--doc-memory %s: a parser needs at least 64MiB", f.docMemory)
+	}
+	return &extract.Options{PDFEngine: f.pdfEngine, MaxFetchBytes: f.maxFetchBytes, PDFPassword: os.Getenv(pdfPasswordEnv),
+		Timeout: f.docTimeout, Sandbox: sb}, nil
 }
 
 // extractor builds the extractor the flags ask for and logs which.
@@ -59,7 +80,7 @@ func (f *extractFlags) extractor(log *slog.Logger) (extract.Extractor, error) {
 	if f.concurrency < 1 {
 		return nil, fmt.Errorf("--concurrency must be at least 1")
 	}
-	if _, err := f.loadOptions(); err != nil {
+	if _, err := f.loadOptions(nil); err != nil {
 		return nil, err
 	}
 	mode := f.kind

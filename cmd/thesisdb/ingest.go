@@ -210,7 +210,7 @@ func (a *app) startRun(ctx context.Context, db *store.DB, ef *extractFlags, kind
 
 // newPipeline builds the pipeline the extraction flags describe.
 func (a *app) newPipeline(db *store.DB, ex extract.Extractor, ef *extractFlags) *pipeline.Pipeline {
-	load, _ := ef.loadOptions() // checked when the extractor was built
+	load, _ := ef.loadOptions(a.sandbox(ef.concurrency, int64(ef.docMemory))) // checked when the extractor was built
 	return &pipeline.Pipeline{
 		Store: db, Extractor: ex, Load: load, Concurrency: ef.concurrency,
 		Force: ef.force, DropUngrounded: ef.dropUngrounded, Logger: a.log,

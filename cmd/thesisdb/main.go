@@ -13,10 +13,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/thesisdb/thesisdb/extract/worker"
 )
 
 // exitError carries an exit status without printing anything more.
@@ -39,6 +42,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if app.pool != nil {
+		app.pool.Close()
+	}
 	var ee exitError
 	switch {
 	case err == nil:
@@ -58,6 +64,16 @@ type app struct {
 	dbPath         string
 	logLevel       string
 	log            *slog.Logger
+	pool           *worker.Pool // parses documents; started on first use
+}
+
+// sandbox returns the worker processes that parse documents for this
+// command: at most one per CPU, and no more than the documents in flight.
+func (a *app) sandbox(concurrency int, memory int64) *worker.Pool {
+	if a.pool == nil {
+		a.pool = &worker.Pool{Size: max(1, min(concurrency, runtime.NumCPU())), Memory: memory}
+	}
+	return a.pool
 }
 
 func (a *app) rootCommand() *cobra.Command {

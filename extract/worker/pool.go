@@ -22,9 +22,6 @@ import (
 // Defaults of a Pool's zero fields.
 const (
 	DefaultMemory = 1 << 30 // address space of one worker
-	// grace is how long past a document's deadline the parent waits for
-	// the worker's own timeout error before killing it.
-	grace = 2 * time.Second
 )
 
 // Cause says why a worker failed a document.
@@ -109,7 +106,8 @@ func (p *Pool) memory() int64 {
 var _ extract.Sandbox = (*Pool)(nil)
 
 // Decode decodes one document in a worker. A worker that passes the
-// request's deadline (plus a short grace for its own timeout error), runs
+// request's deadline (plus a grace of a tenth of it, from 100ms to 2s, for
+// its own timeout error), runs
 // out of memory or crashes is killed and reaped, and its document fails
 // with an *Error; cancelling ctx kills the worker too.
 func (p *Pool) Decode(ctx context.Context, q *extract.Request) (*schema.Document, error) {
@@ -128,7 +126,7 @@ func (p *Pool) Decode(ctx context.Context, q *extract.Request) (*schema.Document
 	if limit <= 0 {
 		limit = time.Minute
 	}
-	resp, err := w.do(ctx, q, limit+grace)
+	resp, err := w.do(ctx, q, limit+min(max(limit/10, 100*time.Millisecond), 2*time.Second))
 	if err == nil {
 		if resp.Retire || w.rss() > p.memory()/4 {
 			w.kill()

@@ -102,7 +102,7 @@ func TestWorkerPastItsDeadlineIsKilled(t *testing.T) {
 	if want := "PDF parser did not finish in 10ms"; !strings.Contains(err.Error(), want) {
 		t.Errorf("message %q does not say %q", err, want)
 	}
-	if d := time.Since(start); d < grace {
+	if d := time.Since(start); d < 100*time.Millisecond {
 		t.Errorf("killed after %v, before the grace the worker gets for its own error", d)
 	}
 	// The grandchild went with it (its process group was killed).

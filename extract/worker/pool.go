@@ -84,6 +84,7 @@ type proc struct {
 	stderr *tail
 	exited chan struct{} // closed once the process has been reaped
 	err    error         // how it ended, valid after exited
+	base   int64         // resident memory once ready: growth past it retires the worker
 }
 
 func (p *Pool) init() {
@@ -128,7 +129,7 @@ func (p *Pool) Decode(ctx context.Context, q *extract.Request) (*schema.Document
 	}
 	resp, err := w.do(ctx, q, limit+min(max(limit/10, 100*time.Millisecond), 2*time.Second))
 	if err == nil {
-		if resp.Retire || w.rss() > p.memory()/4 {
+		if resp.Retire || w.rss()-w.base > p.memory()/4 {
 			w.kill()
 		} else {
 			p.put(w)
@@ -263,6 +264,7 @@ func (p *Pool) start() (*proc, error) {
 	}
 	w.enc = gob.NewEncoder(stdin)
 	w.dec = gob.NewDecoder(br)
+	w.base = w.rss()
 	return w, nil
 }
 

@@ -242,3 +242,25 @@ func TestConcurrentDecodesShareBoundedWorkers(t *testing.T) {
 		t.Errorf("%d idle workers for a pool of 2", n)
 	}
 }
+
+// TestSmallCapKeepsWorkersWarm decodes with the smallest cap the command
+// accepts: a worker that grew by little is kept for the next document,
+// however large its resident memory was at start (the binary's own pages
+// and runtime count there too).
+func TestSmallCapKeepsWorkersWarm(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("resident memory is read from /proc")
+	}
+	p := newPool(t, &Pool{Size: 1, Memory: 64 << 20})
+	for i := range 3 {
+		if _, err := p.Decode(context.Background(), request(t, "text", fmt.Sprintf("note %d", i))); err != nil {
+			t.Fatal(err)
+		}
+		p.mu.Lock()
+		n := len(p.idle)
+		p.mu.Unlock()
+		if n != 1 {
+			t.Fatalf("after document %d: %d idle workers, want the one kept warm", i, n)
+		}
+	}
+}

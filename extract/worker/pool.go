@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/thesisdb/thesisdb/extract"
+	"github.com/thesisdb/thesisdb/extract/pdfdoc"
 	"github.com/thesisdb/thesisdb/schema"
 )
 
@@ -134,7 +135,13 @@ func (p *Pool) Decode(ctx context.Context, q *extract.Request) (*schema.Document
 		} else {
 			p.put(w)
 		}
-		return resp.Doc, resp.err()
+		derr := resp.err()
+		if errors.Is(derr, context.DeadlineExceeded) || errors.Is(derr, pdfdoc.ErrTimeout) {
+			// The worker's own clock stopped the parse within the
+			// grace: the same cause as a kill, so the same message.
+			return nil, &Error{Cause: Timeout, Parser: extract.Parser(q.Kind), Limit: limit}
+		}
+		return resp.Doc, derr
 	}
 	// The worker is gone or must go: say why.
 	w.kill()

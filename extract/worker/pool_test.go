@@ -264,3 +264,21 @@ func TestSmallCapKeepsWorkersWarm(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerDeadlineIsOneMessage gives a page no time at all: whether the
+// worker's own clock stops the parse (it answers with a deadline error)
+// or the parent kills it past the grace, the document fails with the
+// same Timeout *Error.
+func TestWorkerDeadlineIsOneMessage(t *testing.T) {
+	p := newPool(t, &Pool{Size: 1})
+	q := request(t, "html", "<html><body><p>Spreads at 284 bps.</p></body></html>")
+	q.Timeout = time.Nanosecond
+	_, err := p.Decode(context.Background(), q)
+	var we *Error
+	if !errors.As(err, &we) || we.Cause != Timeout {
+		t.Fatalf("err = %v, want a Timeout *Error", err)
+	}
+	if want := "HTML parser did not finish in 1ns"; !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q does not say %q", err, want)
+	}
+}

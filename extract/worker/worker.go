@@ -72,6 +72,7 @@ var sentinels = map[string]error{
 	"pdf-no-text":     pdfdoc.ErrNoText,
 	"pdf-unsupported": pdfdoc.ErrUnsupported,
 	"pdf-timeout":     pdfdoc.ErrTimeout,
+	"deadline":        context.DeadlineExceeded,
 }
 
 // serve answers requests read from r on w until r ends; it returns the

@@ -109,9 +109,9 @@ var _ extract.Sandbox = (*Pool)(nil)
 
 // Decode decodes one document in a worker. A worker that passes the
 // request's deadline (plus a grace of a tenth of it, from 100ms to 2s, for
-// its own timeout error), runs
-// out of memory or crashes is killed and reaped, and its document fails
-// with an *Error; cancelling ctx kills the worker too.
+// its own timeout error), runs out of memory or crashes is killed and
+// reaped, and its document fails with an *Error; cancelling ctx kills the
+// worker too.
 func (p *Pool) Decode(ctx context.Context, q *extract.Request) (*schema.Document, error) {
 	p.init()
 	select {

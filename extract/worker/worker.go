@@ -43,6 +43,13 @@ func init() {
 	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
 		debug.SetMemoryLimit(n)
+		// A fresh worker's live heap is a few MiB, so at GOGC=100 it
+		// collects every few MiB a parser allocates (far more often than
+		// a parent holding its inputs): let the heap grow to 5x its live
+		// size, the memory limit above still bounding it.
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(400)
+		}
 	}
 	os.Exit(serve(context.Background(), os.Stdin, os.Stdout))
 }

@@ -125,12 +125,12 @@ func TestQueryTimeoutCLI(t *testing.T) {
 
 func TestMaxBytesFlag(t *testing.T) {
 	for in, want := range map[string]int64{"1000": 1000, "500KB": 500_000, "64MiB": 64 << 20, "1.5GiB": 3 << 29, "2 mb": 2_000_000, "7B": 7} {
-		var b maxBytesFlag
+		var b sizeFlag
 		if err := b.Set(in); err != nil || int64(b) != want {
 			t.Errorf("%q: %d %v, want %d", in, b, err, want)
 		}
 	}
-	if s := maxBytesFlag(64 << 20).String(); s != "64MiB" {
+	if s := sizeFlag(64 << 20).String(); s != "64MiB" {
 		t.Errorf("String() = %q", s)
 	}
 }

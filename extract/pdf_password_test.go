@@ -6,46 +6,21 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/thesisdb/thesisdb/extract/pdfdoc"
+	"github.com/thesisdb/thesisdb/internal/fakecmd"
 	"github.com/thesisdb/thesisdb/internal/hostile"
 	"github.com/thesisdb/thesisdb/schema"
 )
-
-// fakePdftotext puts first on PATH a pdftotext that appends its argv to
-// the returned file and fails, as poppler does without the password, on
-// input that has /Encrypt.
-func fakePdftotext(t *testing.T) string {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("needs a POSIX shell")
-	}
-	dir := t.TempDir()
-	argv := filepath.Join(dir, "argv")
-	script := `#!/bin/sh
-for a in "$@"; do printf '%s\n' "$a" >> "` + argv + `"; done
-in=$(cat)
-case "$in" in
-*/Encrypt*) echo "Command Line Error: Incorrect password" >&2; exit 1;;
-esac
-printf 'fake text\f'
-`
-	if err := os.WriteFile(filepath.Join(dir, "pdftotext"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return argv
-}
 
 const testSecret = "s3cret-Pw"
 
 // The pdftotext engine never puts the password on a command line; for a
 // file that needs it, it says why and what to use instead.
 func TestPdftotextEngineKeepsThePasswordOffTheCommandLine(t *testing.T) {
-	argv := fakePdftotext(t)
+	argv := fakecmd.Pdftotext(t)
 	encrypted := bytes.Replace(hostile.Valid("hello"), []byte("trailer\n<<"), []byte("trailer\n<< /Encrypt 99 0 R"), 1)
 	doc := &schema.Document{}
 	err := loadPDF(context.Background(), encrypted, doc, &Options{PDFEngine: PDFEnginePdftotext, PDFPassword: testSecret})
@@ -69,7 +44,7 @@ func TestAutoEngineDoesNotFallBackForPasswordFiles(t *testing.T) {
 	if err != nil {
 		t.Skip("no shared corpus")
 	}
-	argv := fakePdftotext(t)
+	argv := fakecmd.Pdftotext(t)
 	err = loadPDF(context.Background(), data, &schema.Document{}, &Options{PDFEngine: PDFEngineAuto, PDFPassword: testSecret})
 	if !errors.Is(err, pdfdoc.ErrEncrypted) {
 		t.Errorf("err = %v, want an encrypted-PDF error", err)

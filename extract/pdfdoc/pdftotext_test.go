@@ -5,41 +5,15 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/thesisdb/thesisdb/internal/fakecmd"
 	"github.com/thesisdb/thesisdb/internal/hostile"
 )
 
-// fakePdftotext puts first on PATH a pdftotext that appends its argv to
-// the returned file and, for an input that has /Encrypt, fails the way
-// poppler does without the right password.
-func fakePdftotext(t *testing.T) string {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("needs a POSIX shell")
-	}
-	dir := t.TempDir()
-	argv := filepath.Join(dir, "argv")
-	script := `#!/bin/sh
-for a in "$@"; do printf '%s\n' "$a" >> "` + argv + `"; done
-in=$(cat)
-case "$in" in
-*/Encrypt*) echo "Command Line Error: Incorrect password" >&2; exit 1;;
-esac
-printf 'fake text\f'
-`
-	if err := os.WriteFile(filepath.Join(dir, "pdftotext"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return argv
-}
-
 func TestPdftotextNeverGetsThePassword(t *testing.T) {
-	argv := fakePdftotext(t)
+	argv := fakecmd.Pdftotext(t)
 	const secret = "s3cret-Pw"
 	plain := hostile.Valid("hello")
 	doc, err := Pdftotext(context.Background(), plain, secret)

@@ -47,7 +47,7 @@ func HugeXrefIndex() []byte {
 // kid. ledongthuc/pdf's Reader.Page descends into the kid forever: the
 // calling goroutine spins at full CPU and never returns.
 func PageTreeCycle() []byte {
-	return build([]string{
+	return Build([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [2 0 R] /Count 1 >>",
 	}, 1)
@@ -57,7 +57,7 @@ func PageTreeCycle() []byte {
 // /Resources. ledongthuc/pdf's Page.Resources climbs the /Parent chain
 // looking for them and never stops.
 func ParentCycle() []byte {
-	return build([]string{
+	return Build([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 3 0 R /Contents 4 0 R >>",
@@ -75,7 +75,7 @@ func ContentsArray(n int) []byte {
 	for range n {
 		refs.WriteString("5 0 R ")
 	}
-	return build([]string{
+	return Build([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents [" + refs.String() + "] >>",
@@ -111,7 +111,7 @@ func bombPDF(head string, fill byte, n int64, tail string) []byte {
 	}
 	w.Write([]byte(tail))
 	w.Close()
-	return build([]string{
+	return Build([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
@@ -175,9 +175,9 @@ func rawStream(data []byte, dict string) string {
 	return fmt.Sprintf("<< /Length %d %s >>\nstream\n%s\nendstream", len(data), dict, data)
 }
 
-// build writes objects 1..len(objs) with a correct xref table; root is
+// Build writes objects 1..len(objs) with a correct xref table; root is
 // the catalog's object number.
-func build(objs []string, root int) []byte {
+func Build(objs []string, root int) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.4\n%\xE2\xE3\xCF\xD3\n")
 	offs := make([]int, len(objs))

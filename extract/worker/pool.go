@@ -49,7 +49,7 @@ func (e *Error) Error() string {
 	case Timeout:
 		return fmt.Sprintf("%s did not finish in %v (--doc-timeout): stopped", e.Parser, e.Limit)
 	case Memory:
-		return fmt.Sprintf("%s used more than %s of memory (--doc-memory): stopped", e.Parser, FormatBytes(e.Memory))
+		return fmt.Sprintf("%s used more than %s of memory (--doc-memory): stopped", e.Parser, formatBytes(e.Memory))
 	}
 	return fmt.Sprintf("%s crashed: %s", e.Parser, e.Detail)
 }
@@ -381,8 +381,8 @@ func lastWords(s string) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
-// FormatBytes writes n as "1 GiB", "512 MiB" or bytes.
-func FormatBytes(n int64) string {
+// formatBytes writes n as "1 GiB", "512 MiB" or bytes.
+func formatBytes(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return fmt.Sprintf("%d GiB", n>>30)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,4 +106,48 @@ func containsLine(lines []string, prefix, name string) bool {
 		}
 	}
 	return false
+}
+
+// TestIngestHostilePDFURLs fetches the PDFs that once killed the process
+// from URLs, beside a good one: each fails with its reason, the good one is
+// stored, and the exit status is 1.
+func TestIngestHostilePDFURLs(t *testing.T) {
+	files := map[string][]byte{
+		"/xref-size.pdf":  hostile.HugeXrefSize(),
+		"/flate-bomb.pdf": hostile.FlateBomb(1 << 30),
+		"/page-cycle.pdf": hostile.PageTreeCycle(),
+		"/good.pdf":       hostile.Valid("Rates Research. Bullish. Spreads at 284 bps according to ICE."),
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Write(b)
+	}))
+	defer srv.Close()
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	args := []string{"--db", db, "ingest"}
+	for _, p := range []string{"/xref-size.pdf", "/flate-bomb.pdf", "/page-cycle.pdf", "/good.pdf"} {
+		args = append(args, srv.URL+p)
+	}
+	_, stderr, code := thesisdb(t, args...)
+	if code != 1 {
+		t.Fatalf("ingest exited %d, want 1:\n%s", code, stderr)
+	}
+	lines := strings.Split(stderr, "\n")
+	for name, reason := range map[string]string{
+		"xref-size.pdf":  "declares /Size 100000000000",
+		"flate-bomb.pdf": "longer than 16 MiB",
+		"page-cycle.pdf": "lists itself as its own kid",
+	} {
+		if !containsLine(lines, "failed ", name) || !strings.Contains(stderr, reason) {
+			t.Errorf("%s did not fail saying %q:\n%s", name, reason, stderr)
+		}
+	}
+	if !containsLine(lines, "ok ", "good.pdf") {
+		t.Errorf("good.pdf was not stored:\n%s", stderr)
+	}
 }

@@ -309,7 +309,7 @@ func TestWatchHostile(t *testing.T) {
 	// PDFs whose cross-reference sizes made the library allocate terabytes:
 	// the Go runtime's fatal out-of-memory, which no recover catches,
 	// killed the watch at every restart.
-	t.Run("FatalAllocationPDF", func(t *testing.T) {
+	t.Run("AllocationBombPDFs", func(t *testing.T) {
 		root := t.TempDir()
 		in, stage, db := filepath.Join(root, "in"), filepath.Join(root, "stage"), filepath.Join(root, "t.sqlite")
 		w := startHostileWatch(t, bin, db, in, "--concurrency", "2")
@@ -317,12 +317,18 @@ func TestWatchHostile(t *testing.T) {
 			"a-good.md":      []byte(watchNote),
 			"xref-size.pdf":  hostile.HugeXrefSize(),
 			"xref-index.pdf": hostile.HugeXrefIndex(),
+			"contents.pdf":   hostile.ContentsArray(200_000),
+			"flate-bomb.pdf": hostile.FlateBomb(1 << 30),
+			"keyword.pdf":    hostile.HugeKeyword(1 << 30),
 			"z-good.pdf":     hostile.Valid("Semis Research. Bullish. Gross margins rose to 61% in the quarter."),
 		})
-		hostileWaitFiled(t, w, in, "failed", "xref-size.pdf", "xref-index.pdf")
+		hostileWaitFiled(t, w, in, "failed", "xref-size.pdf", "xref-index.pdf", "contents.pdf", "flate-bomb.pdf", "keyword.pdf")
 		hostileWaitFiled(t, w, in, "done", "a-good.md", "z-good.pdf")
 		hostileNote(t, in, "xref-size.pdf", "xref stream (object 1) declares /Size 100000000000")
 		hostileNote(t, in, "xref-index.pdf", "xref table has a subsection of objects 100000000000")
+		hostileNote(t, in, "contents.pdf", "a /Contents array has more than 10000 streams")
+		hostileNote(t, in, "flate-bomb.pdf", "longer than 16 MiB")
+		hostileNote(t, in, "keyword.pdf", "longer than 16 MiB")
 		hostileNothingClaimed(t, in)
 		if n := watchInt(t, db, `SELECT count(*) FROM documents`); n != 2 {
 			t.Errorf("%d documents stored, want the 2 good ones", n)
@@ -331,8 +337,8 @@ func TestWatchHostile(t *testing.T) {
 		hostileDrop(t, stage, in, map[string][]byte{"later.md": []byte(strings.Replace(watchNote, "3.4%", "3.6%", 1))})
 		hostileWaitFiled(t, w, in, "done", "later.md")
 		w.stop(t)
-		if got := fmt.Sprint(watchRows(t, db, `SELECT status, documents_ok, documents_failed FROM runs`)); got != "[[done 3 2]]" {
-			t.Errorf("run %s, want [[done 3 2]]", got)
+		if got := fmt.Sprint(watchRows(t, db, `SELECT status, documents_ok, documents_failed FROM runs`)); got != "[[done 3 5]]" {
+			t.Errorf("run %s, want [[done 3 5]]", got)
 		}
 	})
 

@@ -9,6 +9,7 @@ package schema
 
 import (
 	_ "embed"
+	"sort"
 	"time"
 )
 
@@ -125,6 +126,10 @@ type Document struct {
 	CanonicalURL string `json:"canonical_url,omitempty"`
 	// Text is the cleaned text that extractors read.
 	Text string `json:"text"`
+	// PageStarts holds, for a PDF, where each page (first page first, empty
+	// pages included) starts in Text, in characters (runes) as a data
+	// point's Grounding counts them; nil when the document has no pages.
+	PageStarts []int `json:"page_starts,omitempty"`
 	// SHA256 is the hex SHA-256 of the original bytes: the document's identity.
 	SHA256 string `json:"sha256,omitempty"`
 	// Bytes is the size of the original input.
@@ -133,6 +138,22 @@ type Document struct {
 	Tags []string `json:"tags,omitempty"`
 	// Warnings are notes from loading (a guessed encoding, say).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// PageAt returns the 1-based page that the character at offset char (in
+// runes, as PageStarts) stands on, or 0 when the document has no pages or
+// char is negative.
+func (d *Document) PageAt(char int) int {
+	if len(d.PageStarts) == 0 || char < 0 {
+		return 0
+	}
+	// The last page starting at or before char: empty pages start where
+	// the next one does, so they never hold a character.
+	n := sort.Search(len(d.PageStarts), func(i int) bool { return d.PageStarts[i] > char })
+	if n == 0 {
+		return 1
+	}
+	return n
 }
 
 // Usage counts what one or more model calls consumed.

@@ -108,7 +108,7 @@ func (db *DB) SetRunStatus(ctx context.Context, id int64, status string) error {
 
 // AddSkipped counts n documents the run skipped (duplicates, cached).
 func (db *DB) AddSkipped(ctx context.Context, runID int64, n int) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.write(context.WithoutCancel(ctx), func(ctx context.Context, tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE runs SET documents_skipped = documents_skipped + ? WHERE id = ?`, n, runID)
 		return err
 	})
@@ -189,6 +189,21 @@ func (db *DB) Document(ctx context.Context, id int64) (*schema.Document, error) 
 	if warnings.String != "" {
 		d.Warnings = strings.Split(warnings.String, "\n")
 	}
+	rows, err := db.r.QueryContext(ctx, `SELECT char_start FROM document_pages WHERE document_id = ? ORDER BY page`, id)
+	if err != nil {
+		return nil, fmt.Errorf("document %d pages: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c int
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("document %d pages: %w", id, err)
+		}
+		d.PageStarts = append(d.PageStarts, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("document %d pages: %w", id, err)
+	}
 	return &d, nil
 }
 
@@ -206,15 +221,38 @@ type Outcome struct {
 var ErrDuplicate = errors.New("duplicate document in this run")
 
 // SaveDocument stores doc (or finds it by SHA-256 when already stored) and
-// the outcome of extracting it in run, in one transaction: a failure leaves
-// no partial rows. It returns the document's id.
+// the outcome of extracting it in run, all or nothing: a failure leaves no
+// partial rows. It returns the document's id once its transaction (shared
+// with other documents being saved at the same time) has committed.
 func (db *DB) SaveDocument(ctx context.Context, runID int64, doc *schema.Document, out Outcome) (int64, error) {
+	ch := make(chan saved, 1)
+	db.SaveDocumentAsync(ctx, runID, doc, out, func(id int64, err error) { ch <- saved{id, err} })
+	r := <-ch
+	return r.id, r.err
+}
+
+type saved struct {
+	id  int64
+	err error
+}
+
+// SaveDocumentAsync is SaveDocument without waiting: done is called once,
+// from another goroutine, when the document's transaction has committed
+// or its rows were rolled back. Documents submitted this way are grouped
+// into transactions of up to WriteOptions.MaxDocs; submitting waits while
+// the writer's queue is full.
+func (db *DB) SaveDocumentAsync(ctx context.Context, runID int64, doc *schema.Document, out Outcome, done func(id int64, err error)) {
+	rows, err := prepareOutcome(out)
+	if err != nil {
+		done(0, fmt.Errorf("save %s: %w", doc.Source, err))
+		return
+	}
 	var docID int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM documents WHERE sha256 = ?`, doc.SHA256).Scan(&docID)
+	r := &writeReq{async: true, fn: func(ctx context.Context, tx *wtx) error {
+		docID = 0
+		err := tx.queryRow(ctx, documentBySHASQL, doc.SHA256).Scan(&docID)
 		if errors.Is(err, sql.ErrNoRows) {
-			res, err := tx.ExecContext(ctx, `INSERT INTO documents (sha256, kind, source, title, author, published, site_name, canonical_url, tags, text, bytes, warnings)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			res, err := tx.exec(ctx, insertDocumentSQL,
 				doc.SHA256, doc.Kind, doc.Source, nullStr(doc.Title), nullStr(doc.Author), nullStr(doc.Published),
 				nullStr(doc.SiteName), nullStr(doc.CanonicalURL), nullStr(strings.Join(doc.Tags, ",")), doc.Text, doc.Bytes, nullStr(strings.Join(doc.Warnings, "\n")))
 			if err != nil {
@@ -227,30 +265,121 @@ func (db *DB) SaveDocument(ctx context.Context, runID int64, doc *schema.Documen
 		} else if err != nil {
 			return err
 		}
-		return saveExtraction(ctx, tx, runID, docID, out)
-	})
-	if err != nil {
-		if errors.Is(err, ErrDuplicate) {
-			return docID, err
+		return saveExtraction(ctx, tx, runID, docID, rows)
+	}}
+	r.done = func(err error) {
+		switch {
+		case err == nil:
+			done(docID, nil)
+		case errors.Is(err, ErrDuplicate):
+			done(docID, err)
+		default:
+			done(0, fmt.Errorf("save %s: %w", doc.Source, err))
 		}
-		return 0, fmt.Errorf("save %s: %w", doc.Source, err)
 	}
-	return docID, nil
+	if err := db.submit(context.WithoutCancel(ctx), r); err != nil {
+		done(0, fmt.Errorf("save %s: %w", doc.Source, err))
+	}
 }
 
 // SaveExtraction stores the outcome of extracting an already stored
-// document in run, in one transaction.
+// document in run, all or nothing, and returns once it has committed.
 func (db *DB) SaveExtraction(ctx context.Context, runID, docID int64, out Outcome) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error { return saveExtraction(ctx, tx, runID, docID, out) })
-	if err != nil && !errors.Is(err, ErrDuplicate) {
-		return fmt.Errorf("save extraction of document %d: %w", docID, err)
-	}
-	return err
+	ch := make(chan error, 1)
+	db.SaveExtractionAsync(ctx, runID, docID, out, func(err error) { ch <- err })
+	return <-ch
 }
 
-func saveExtraction(ctx context.Context, tx *sql.Tx, runID, docID int64, out Outcome) error {
+// SaveExtractionAsync is SaveExtraction without waiting: done is called
+// once, from another goroutine, when the extraction's transaction has
+// committed or its rows were rolled back.
+func (db *DB) SaveExtractionAsync(ctx context.Context, runID, docID int64, out Outcome, done func(error)) {
+	fail := func(err error) error {
+		if err != nil && !errors.Is(err, ErrDuplicate) {
+			return fmt.Errorf("save extraction of document %d: %w", docID, err)
+		}
+		return err
+	}
+	rows, err := prepareOutcome(out)
+	if err != nil {
+		done(fail(err))
+		return
+	}
+	r := &writeReq{async: true, fn: func(ctx context.Context, tx *wtx) error {
+		return saveExtraction(ctx, tx, runID, docID, rows)
+	}, done: func(err error) { done(fail(err)) }}
+	if err := db.submit(context.WithoutCancel(ctx), r); err != nil {
+		done(fail(err))
+	}
+}
+
+// outcomeRows is an Outcome turned into the values the write path stores,
+// computed before the document reaches the writer (which works for every
+// document, one at a time): the result's JSON, the parsed figures.
+type outcomeRows struct {
+	status, errText, result string
+	usage                   schema.Usage
+	durationMS              int64
+	x                       *schema.Extraction
+	quantities              [][]schema.Quantity // per thesis, per data point
+	parsed                  [][]bool
+}
+
+func prepareOutcome(out Outcome) (*outcomeRows, error) {
+	r := &outcomeRows{status: "ok", usage: out.Usage, durationMS: out.Duration.Milliseconds()}
+	if out.Err == nil && out.Extraction == nil {
+		out.Err = errors.New("extractor returned no extraction")
+	}
+	if out.Err != nil {
+		r.status, r.errText = "failed", out.Err.Error()
+		return r, nil
+	}
+	b, err := json.Marshal(out.Extraction)
+	if err != nil {
+		return nil, fmt.Errorf("encode extraction: %w", err)
+	}
+	r.result, r.x = string(b), out.Extraction
+	r.quantities = make([][]schema.Quantity, len(r.x.Theses))
+	r.parsed = make([][]bool, len(r.x.Theses))
+	for i, t := range r.x.Theses {
+		r.quantities[i] = make([]schema.Quantity, len(t.DataPoints))
+		r.parsed[i] = make([]bool, len(t.DataPoints))
+		for j, d := range t.DataPoints {
+			r.quantities[i][j], r.parsed[i][j] = schema.ParseQuantity(d.Value)
+		}
+	}
+	return r, nil
+}
+
+const (
+	insertDocumentSQL = `INSERT INTO documents (sha256, kind, source, title, author, published, site_name, canonical_url, tags, text, bytes, warnings)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertExtractionSQL = `INSERT INTO extractions (run_id, document_id, status, error, extractor, model, prompt_version, schema_version,
+			result, prompt_tokens, completion_tokens, cached_tokens, cost_usd, duration_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	countRunRunsSQL = `UPDATE runs SET documents_ok = documents_ok + ?, documents_failed = documents_failed + ?,
+			data_points = data_points + ?, ungrounded = ungrounded + ?, prompt_tokens = prompt_tokens + ?,
+			completion_tokens = completion_tokens + ?, cached_tokens = cached_tokens + ?, cost_usd = cost_usd + ?
+		WHERE id = ?`
+	insertThesisSQL = `INSERT INTO theses (extraction_id, document_id, ordinal, title, statement, subject, stance, confidence, conviction, horizon)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertViewSQL = `INSERT INTO views (thesis_id, extraction_id, document_id, perspective, stance, confidence, conviction, horizon, summary, as_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertDataPointSQL = `INSERT INTO data_points (thesis_id, extraction_id, document_id, ordinal, indicator, value,
+			value_num, value_low, value_high, unit, source, implication, perspective, quote, char_start, char_end, grounded)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	extractionExistsSQL = `SELECT count(*) FROM extractions WHERE run_id = ? AND document_id = ?`
+	runInfoSQL          = `SELECT extractor, model, prompt_version, schema_version FROM runs WHERE id = ?`
+	documentBySHASQL    = `SELECT id FROM documents WHERE sha256 = ?`
+)
+
+// writeStatements are prepared once on the write connection.
+var writeStatements = []string{documentBySHASQL, insertDocumentSQL, extractionExistsSQL, runInfoSQL, insertExtractionSQL,
+	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL}
+
+func saveExtraction(ctx context.Context, tx *wtx, runID, docID int64, rows *outcomeRows) error {
 	var exists int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM extractions WHERE run_id = ? AND document_id = ?`, runID, docID).Scan(&exists); err != nil {
+	if err := tx.queryRow(ctx, extractionExistsSQL, runID, docID).Scan(&exists); err != nil {
 		return err
 	}
 	if exists > 0 {
@@ -258,29 +387,13 @@ func saveExtraction(ctx context.Context, tx *sql.Tx, runID, docID int64, out Out
 	}
 	var extractor, promptVersion, schemaVersion string
 	var model sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT extractor, model, prompt_version, schema_version FROM runs WHERE id = ?`, runID).
-		Scan(&extractor, &model, &promptVersion, &schemaVersion); err != nil {
+	if err := tx.queryRow(ctx, runInfoSQL, runID).Scan(&extractor, &model, &promptVersion, &schemaVersion); err != nil {
 		return fmt.Errorf("run %d: %w", runID, err)
 	}
-	status, errText, result := "ok", "", ""
-	if out.Err == nil && out.Extraction == nil {
-		out.Err = errors.New("extractor returned no extraction")
-	}
-	if out.Err != nil {
-		status, errText = "failed", out.Err.Error()
-	} else {
-		b, err := json.Marshal(out.Extraction)
-		if err != nil {
-			return fmt.Errorf("encode extraction: %w", err)
-		}
-		result = string(b)
-	}
-	u := out.Usage
-	res, err := tx.ExecContext(ctx, `INSERT INTO extractions (run_id, document_id, status, error, extractor, model, prompt_version, schema_version,
-			result, prompt_tokens, completion_tokens, cached_tokens, cost_usd, duration_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		runID, docID, status, nullStr(errText), extractor, model, promptVersion, schemaVersion, nullStr(result),
-		u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, u.CostUSD, out.Duration.Milliseconds())
+	u := rows.usage
+	res, err := tx.exec(ctx, insertExtractionSQL,
+		runID, docID, rows.status, nullStr(rows.errText), extractor, model, promptVersion, schemaVersion, nullStr(rows.result),
+		u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, u.CostUSD, rows.durationMS)
 	if err != nil {
 		return fmt.Errorf("insert extraction: %w", err)
 	}
@@ -289,44 +402,32 @@ func saveExtraction(ctx context.Context, tx *sql.Tx, runID, docID int64, out Out
 		return err
 	}
 	points, ungrounded := 0, 0
-	if out.Err == nil {
-		points, ungrounded, err = insertTheses(ctx, tx, extID, docID, out.Extraction)
+	ok, failed := 0, 1
+	if rows.status == "ok" {
+		ok, failed = 1, 0
+		points, ungrounded, err = insertTheses(ctx, tx, extID, docID, rows)
 		if err != nil {
 			return err
 		}
 	}
-	ok, failed := 1, 0
-	if out.Err != nil {
-		ok, failed = 0, 1
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE runs SET documents_ok = documents_ok + ?, documents_failed = documents_failed + ?,
-			data_points = data_points + ?, ungrounded = ungrounded + ?, prompt_tokens = prompt_tokens + ?,
-			completion_tokens = completion_tokens + ?, cached_tokens = cached_tokens + ?, cost_usd = cost_usd + ?
-		WHERE id = ?`, ok, failed, points, ungrounded, u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, u.CostUSD, runID)
+	_, err = tx.exec(ctx, countRunRunsSQL, ok, failed, points, ungrounded, u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, u.CostUSD, runID)
 	return err
 }
 
-func insertTheses(ctx context.Context, tx *sql.Tx, extID, docID int64, x *schema.Extraction) (points, ungrounded int, err error) {
-	thStmt, err := tx.PrepareContext(ctx, `INSERT INTO theses (extraction_id, document_id, ordinal, title, statement, subject, stance, confidence, conviction, horizon)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+func insertTheses(ctx context.Context, tx *wtx, extID, docID int64, rows *outcomeRows) (points, ungrounded int, err error) {
+	thStmt, err := tx.stmt(ctx, insertThesisSQL)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer thStmt.Close()
-	vStmt, err := tx.PrepareContext(ctx, `INSERT INTO views (thesis_id, extraction_id, document_id, perspective, stance, confidence, conviction, horizon, summary, as_of)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	vStmt, err := tx.stmt(ctx, insertViewSQL)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer vStmt.Close()
-	dpStmt, err := tx.PrepareContext(ctx, `INSERT INTO data_points (thesis_id, extraction_id, document_id, ordinal, indicator, value,
-			value_num, value_low, value_high, unit, source, implication, perspective, quote, char_start, char_end, grounded)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	dpStmt, err := tx.stmt(ctx, insertDataPointSQL)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer dpStmt.Close()
-	for i, t := range x.Theses {
+	for i, t := range rows.x.Theses {
 		res, err := thStmt.ExecContext(ctx, extID, docID, i, t.Title, t.Statement, t.Subject, string(t.Stance), t.Confidence, t.Conviction, t.Horizon)
 		if err != nil {
 			return 0, 0, fmt.Errorf("insert thesis %d: %w", i, err)
@@ -341,9 +442,9 @@ func insertTheses(ctx context.Context, tx *sql.Tx, extID, docID int64, x *schema
 			}
 		}
 		for j, d := range t.DataPoints {
-			q, ok := schema.ParseQuantity(d.Value)
+			q := rows.quantities[i][j]
 			var unit any
-			if ok {
+			if rows.parsed[i][j] {
 				unit = q.Unit
 			}
 			var start, end any
@@ -372,7 +473,7 @@ func insertTheses(ctx context.Context, tx *sql.Tx, extID, docID int64, x *schema
 // RecordLoadFailure stores an input that could not be loaded at all, and
 // counts it as failed in run.
 func (db *DB) RecordLoadFailure(ctx context.Context, runID int64, source, sha, errText string) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.write(context.WithoutCancel(ctx), func(ctx context.Context, tx *wtx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO load_failures (run_id, source, sha256, error) VALUES (?, ?, ?, ?)`,
 			runID, source, nullStr(sha), errText); err != nil {
 			return err

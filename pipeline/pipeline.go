@@ -125,10 +125,31 @@ func (p *Pipeline) logger() *slog.Logger {
 // Process carries one item through the pipeline into run runID. It never
 // panics and always returns an Event; failures are recorded in the store
 // with their reason. Cancelling ctx abandons the item unstored.
-func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event) {
+func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) Event {
+	ch := make(chan Event, 1)
+	p.process(ctx, runID, it, func(e Event) { ch <- e })
+	return <-ch
+}
+
+// process is Process reporting through emit, called exactly once: from
+// this goroutine when the item ends before its rows are written, else from
+// the store once the transaction holding them has committed, so that the
+// caller can go on with the next item meanwhile.
+func (p *Pipeline) process(ctx context.Context, runID int64, it Item, emit func(Event)) {
 	start := time.Now()
+	done := func(ev Event) {
+		ev.Duration = time.Since(start)
+		emit(ev)
+	}
+	if ev, stored := p.prepare(ctx, runID, it, done); !stored {
+		done(ev)
+	}
+}
+
+// prepare carries an item up to its store; it returns stored = true once
+// the store has the item and will report it through done.
+func (p *Pipeline) prepare(ctx context.Context, runID int64, it Item, done func(Event)) (ev Event, stored bool) {
 	ev = Event{Item: it}
-	defer func() { ev.Duration = time.Since(start) }()
 	// Stores run to completion even after ctx is cancelled: a document is
 	// either stored whole or not at all.
 	sctx := context.WithoutCancel(ctx)
@@ -138,7 +159,7 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event)
 		d, err := p.Store.Document(ctx, it.DocumentID)
 		if err != nil {
 			ev.Status, ev.Err = Failed, err
-			return ev
+			return ev, false
 		}
 		doc = d
 		ev.DocumentID = it.DocumentID
@@ -148,12 +169,12 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event)
 				Model: info.Model, PromptVersion: info.PromptVersion, SchemaVersion: schema.Version})
 			if err != nil {
 				ev.Status, ev.Err = Failed, err
-				return ev
+				return ev, false
 			}
 			if cached {
 				ev.Status = Cached
 				p.skip(sctx, runID)
-				return ev
+				return ev, false
 			}
 		}
 	} else {
@@ -161,7 +182,7 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event)
 		if err != nil {
 			if ctx.Err() != nil {
 				ev.Status, ev.Err = Interrupted, ctx.Err()
-				return ev
+				return ev, false
 			}
 			if it.Name != "" {
 				err = fmt.Errorf("load %s: %w", it.Name, errors.Unwrap(err))
@@ -170,12 +191,12 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event)
 			if rerr := p.Store.RecordLoadFailure(sctx, runID, it.String(), "", err.Error()); rerr != nil {
 				ev.Err = errors.Join(err, rerr)
 			}
-			return ev
+			return ev, false
 		}
 		if dup != 0 {
 			ev.Status, ev.DocumentID = Duplicate, dup
 			p.skip(sctx, runID)
-			return ev
+			return ev, false
 		}
 		doc = d
 		doc.Tags = it.Tags
@@ -187,9 +208,10 @@ func (p *Pipeline) Process(ctx context.Context, runID int64, it Item) (ev Event)
 	out := p.extract(ctx, doc)
 	if out.Err != nil && (ctx.Err() != nil || errors.Is(out.Err, extract.ErrAbortRun)) {
 		ev.Status, ev.Err = Interrupted, out.Err
-		return ev
+		return ev, false
 	}
-	return p.finish(sctx, runID, doc, ev, out)
+	p.finishAsync(sctx, runID, doc, ev, out, done)
+	return ev, true
 }
 
 // Complete stores the outcome of extracting stored document docID obtained
@@ -218,6 +240,14 @@ func (p *Pipeline) Complete(ctx context.Context, runID, docID int64, res *schema
 // metadata from it and stores the outcome; a store refusal is itself
 // recorded as the document's failure.
 func (p *Pipeline) finish(ctx context.Context, runID int64, doc *schema.Document, ev Event, out store.Outcome) Event {
+	ch := make(chan Event, 1)
+	p.finishAsync(ctx, runID, doc, ev, out, func(e Event) { ch <- e })
+	return <-ch
+}
+
+// finishAsync is finish reporting through done once the outcome is
+// committed.
+func (p *Pipeline) finishAsync(ctx context.Context, runID int64, doc *schema.Document, ev Event, out store.Outcome, done func(Event)) {
 	fillMetadata(doc, out.Extraction)
 	ev.Title, ev.Kind = doc.Title, doc.Kind
 	if out.Extraction != nil {
@@ -232,29 +262,32 @@ func (p *Pipeline) finish(ctx context.Context, runID int64, doc *schema.Document
 	}
 	ev.Usage = out.Usage
 
-	err := p.save(ctx, runID, doc, &ev, out)
-	if err != nil && !errors.Is(err, store.ErrDuplicate) {
-		// The store refused the extraction (a constraint, a full disk):
-		// record the document as failed with that reason instead.
-		out = store.Outcome{Err: fmt.Errorf("store: %w", err), Usage: out.Usage, Duration: out.Duration}
-		ev.DataPoints, ev.Ungrounded = 0, 0
-		err = p.save(ctx, runID, doc, &ev, out)
+	p.saveAsync(ctx, runID, doc, ev.DocumentID, out, func(id int64, err error) {
+		ev.DocumentID = id
 		if err != nil && !errors.Is(err, store.ErrDuplicate) {
-			ev.Status, ev.Err = Failed, err
-			return ev
+			// The store refused the extraction (a constraint, a full disk):
+			// record the document as failed with that reason instead.
+			out = store.Outcome{Err: fmt.Errorf("store: %w", err), Usage: out.Usage, Duration: out.Duration}
+			ev.DataPoints, ev.Ungrounded = 0, 0
+			err = p.save(ctx, runID, doc, &ev, out)
+			if err != nil && !errors.Is(err, store.ErrDuplicate) {
+				ev.Status, ev.Err = Failed, err
+				done(ev)
+				return
+			}
 		}
-	}
-	switch {
-	case errors.Is(err, store.ErrDuplicate):
-		// The same content was stored in this run meanwhile.
-		ev.Status, ev.DataPoints, ev.Ungrounded = Duplicate, 0, 0
-		p.skip(ctx, runID)
-	case out.Err != nil:
-		ev.Status, ev.Err = Failed, out.Err
-	default:
-		ev.Status = OK
-	}
-	return ev
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			// The same content was stored in this run meanwhile.
+			ev.Status, ev.DataPoints, ev.Ungrounded = Duplicate, 0, 0
+			p.skip(ctx, runID)
+		case out.Err != nil:
+			ev.Status, ev.Err = Failed, out.Err
+		default:
+			ev.Status = OK
+		}
+		done(ev)
+	})
 }
 
 // load reads an item and decodes it, unless (without Force) its content is
@@ -286,12 +319,22 @@ func (p *Pipeline) load(ctx context.Context, it Item) (doc *schema.Document, dup
 }
 
 func (p *Pipeline) save(ctx context.Context, runID int64, doc *schema.Document, ev *Event, out store.Outcome) error {
-	if ev.DocumentID != 0 {
-		return p.Store.SaveExtraction(ctx, runID, ev.DocumentID, out)
+	ch := make(chan error, 1)
+	p.saveAsync(ctx, runID, doc, ev.DocumentID, out, func(id int64, err error) {
+		ev.DocumentID = id
+		ch <- err
+	})
+	return <-ch
+}
+
+// saveAsync stores the outcome of extracting doc (stored document docID
+// when not 0) and calls done once it has committed or failed.
+func (p *Pipeline) saveAsync(ctx context.Context, runID int64, doc *schema.Document, docID int64, out store.Outcome, done func(int64, error)) {
+	if docID != 0 {
+		p.Store.SaveExtractionAsync(ctx, runID, docID, out, func(err error) { done(docID, err) })
+		return
 	}
-	id, err := p.Store.SaveDocument(ctx, runID, doc, out)
-	ev.DocumentID = id
-	return err
+	p.Store.SaveDocumentAsync(ctx, runID, doc, out, done)
 }
 
 func (p *Pipeline) skip(ctx context.Context, runID int64) {
@@ -382,13 +425,20 @@ func (p *Pipeline) Run(ctx context.Context, runID int64, items []Item, onEvent f
 	}
 	work := make(chan Item)
 	events := make(chan Event)
-	var wg sync.WaitGroup
+	// A worker hands an extracted document to the store and takes the
+	// next item; its event comes once the document's transaction has
+	// committed, so the store can group many documents in one.
+	var wg, pending sync.WaitGroup
 	for range min(n, max(len(items), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for it := range work {
-				events <- p.Process(ctx, runID, it)
+				pending.Add(1)
+				p.process(ctx, runID, it, func(e Event) {
+					events <- e
+					pending.Done()
+				})
 			}
 		}()
 	}
@@ -402,7 +452,7 @@ func (p *Pipeline) Run(ctx context.Context, runID int64, items []Item, onEvent f
 			}
 		}
 	}()
-	go func() { wg.Wait(); close(events) }()
+	go func() { wg.Wait(); pending.Wait(); close(events) }()
 	var sum Summary
 	for e := range events {
 		if sum.Aborted == nil && errors.Is(e.Err, extract.ErrAbortRun) {

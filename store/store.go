@@ -39,6 +39,15 @@ type DB struct {
 	leased   map[int64]bool // runs whose heartbeat this DB refreshes
 	stopBeat chan struct{}
 	beatDone chan struct{}
+
+	// The write path (writer.go): documents queued for the writer
+	// goroutine, and the statements it prepares once.
+	wopt    WriteOptions
+	wq      chan *writeReq
+	wdone   chan struct{}
+	wmu     sync.RWMutex
+	wclosed bool
+	stmts   map[string]*sql.Stmt
 }
 
 // BusyTimeoutMS is how long a connection waits for a lock before failing.
@@ -57,6 +66,12 @@ func dsn(path string, params map[string]string) string {
 // Open opens (creating if needed) the database at path and brings its
 // schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, WriteOptions{})
+}
+
+// OpenWith is Open with the bounds of the transactions that group
+// documents' writes.
+func OpenWith(ctx context.Context, path string, wo WriteOptions) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -87,8 +102,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	if err := db.startWriter(ctx, wo); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite3", dsn(abs, common))
 	if err != nil {
+		db.stopWriter()
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -100,9 +120,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Path returns the database file's absolute path.
 func (db *DB) Path() string { return db.path }
 
-// Close stops refreshing the heartbeat of this process's runs and closes
-// both pools.
+// Close commits the documents already submitted, stops refreshing the
+// heartbeat of this process's runs and closes both pools.
 func (db *DB) Close() error {
+	db.stopWriter()
 	db.stopHeartbeat()
 	return errors.Join(db.r.Close(), db.w.Close())
 }

@@ -1,0 +1,298 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Documents are written through one writer goroutine that groups them
+// into shared transactions (group commit): each document's rows are
+// written inside a SAVEPOINT of the batch's transaction, so a document that
+// fails is rolled back alone and the others commit; a caller hears of its
+// document only once the transaction holding it has committed. Fewer,
+// larger transactions write each B-tree and full-text index page once per
+// batch instead of once per document.
+
+// WriteOptions bound the transactions that group documents' writes.
+type WriteOptions struct {
+	// MaxDocs is the most documents one transaction holds (default 256;
+	// 1 writes every document in its own transaction).
+	MaxDocs int
+	// MaxTime is the longest a transaction stays open to take more
+	// documents (default 250ms).
+	MaxTime time.Duration
+	// Linger is how long an open transaction holding documents submitted
+	// with SaveDocumentAsync waits for the next one before committing
+	// (default 20ms). Synchronous callers never wait for company.
+	Linger time.Duration
+}
+
+func (o WriteOptions) withDefaults() WriteOptions {
+	if o.MaxDocs <= 0 {
+		o.MaxDocs = 256
+	}
+	if o.MaxTime <= 0 {
+		o.MaxTime = 250 * time.Millisecond
+	}
+	if o.Linger <= 0 {
+		o.Linger = 20 * time.Millisecond
+	}
+	return o
+}
+
+// ErrClosed is returned for writes submitted after Close.
+var ErrClosed = errors.New("database closed")
+
+// writeReq is one document's writes.
+type writeReq struct {
+	fn    func(ctx context.Context, w *wtx) error
+	done  func(error) // called once, after commit or failure, off the writer goroutine
+	async bool
+	err   error
+}
+
+// wtx is a write transaction with its statements prepared once per
+// connection and bound to the transaction once.
+type wtx struct {
+	*sql.Tx
+	db    *DB
+	bound map[string]*sql.Stmt
+}
+
+// stmt returns q prepared on the write connection and bound to this
+// transaction; the connection's prepared statement is reused across
+// transactions.
+func (w *wtx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := w.bound[q]; ok {
+		return s, nil
+	}
+	var s *sql.Stmt
+	if ps, ok := w.db.stmts[q]; ok {
+		s = w.StmtContext(ctx, ps)
+	} else {
+		// Not one of the write path's statements: prepared for this
+		// transaction only (the pool's one connection is the
+		// transaction's, so it cannot be prepared on the pool now).
+		var err error
+		if s, err = w.PrepareContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+	}
+	if w.bound == nil {
+		w.bound = map[string]*sql.Stmt{}
+	}
+	w.bound[q] = s
+	return s, nil
+}
+
+func (w *wtx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	s, err := w.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+func (w *wtx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	s, err := w.stmt(ctx, q)
+	if err != nil {
+		// QueryRow on the Tx reports the same preparation error at Scan.
+		return w.QueryRowContext(ctx, q, args...)
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+// begin opens a write transaction.
+func (db *DB) begin(ctx context.Context) (*wtx, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &wtx{Tx: tx, db: db}, nil
+}
+
+// write runs fn as one document's writes in the next batch and returns
+// once its transaction has committed (nil) or fn's rows were rolled back
+// (fn's error).
+func (db *DB) write(ctx context.Context, fn func(context.Context, *wtx) error) error {
+	ch := make(chan error, 1)
+	if err := db.submit(ctx, &writeReq{fn: fn, done: func(err error) { ch <- err }}); err != nil {
+		return err
+	}
+	return <-ch
+}
+
+// submit queues r for the writer, waiting while the queue is full.
+func (db *DB) submit(ctx context.Context, r *writeReq) error {
+	db.wmu.RLock()
+	defer db.wmu.RUnlock()
+	if db.wclosed {
+		return ErrClosed
+	}
+	select {
+	case db.wq <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// startWriter prepares the write path's statements on the write
+// connection, once, and starts the writer goroutine.
+func (db *DB) startWriter(ctx context.Context, o WriteOptions) error {
+	db.stmts = map[string]*sql.Stmt{}
+	for _, q := range writeStatements {
+		s, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			for _, s := range db.stmts {
+				s.Close()
+			}
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		db.stmts[q] = s
+	}
+	db.wopt = o.withDefaults()
+	db.wq = make(chan *writeReq, 2*db.wopt.MaxDocs)
+	db.wdone = make(chan struct{})
+	go db.writer()
+	return nil
+}
+
+// stopWriter lets the writer commit what was submitted, then stops it.
+func (db *DB) stopWriter() {
+	db.wmu.Lock()
+	if db.wclosed {
+		db.wmu.Unlock()
+		return
+	}
+	db.wclosed = true
+	close(db.wq)
+	db.wmu.Unlock()
+	<-db.wdone
+	for _, s := range db.stmts {
+		s.Close()
+	}
+}
+
+// writer takes queued documents into batches until the queue is closed.
+func (db *DB) writer() {
+	defer close(db.wdone)
+	var results sync.WaitGroup
+	defer results.Wait()
+	for first := range db.wq {
+		batch := db.fillBatch(first)
+		results.Add(1)
+		go func() {
+			defer results.Done()
+			for _, r := range batch {
+				r.done(r.err)
+			}
+		}()
+	}
+}
+
+// fillBatch opens a transaction, writes first and then further queued
+// documents into it, each in its own savepoint, and commits. It returns
+// the batch with each request's outcome set.
+func (db *DB) fillBatch(first *writeReq) []*writeReq {
+	ctx := context.Background()
+	o := db.wopt
+	tx, err := db.begin(ctx)
+	if err != nil {
+		first.err = fmt.Errorf("begin: %w", err)
+		return []*writeReq{first}
+	}
+	deadline := time.Now().Add(o.MaxTime)
+	var batch []*writeReq
+	async := false
+	add := func(r *writeReq) bool {
+		batch = append(batch, r)
+		async = async || r.async
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT doc"); err != nil {
+			r.err = err
+			return false
+		}
+		if r.err = r.fn(ctx, tx); r.err != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO doc"); err != nil {
+				return false // the transaction itself is gone
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE doc"); err != nil {
+			return false
+		}
+		return true
+	}
+	healthy := add(first)
+	var timer *time.Timer
+collect:
+	for healthy && len(batch) < o.MaxDocs {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		select {
+		case r, ok := <-db.wq:
+			if !ok {
+				break collect
+			}
+			healthy = add(r)
+			continue
+		default:
+		}
+		if !async {
+			break // synchronous callers are waiting: commit now
+		}
+		wait := min(o.Linger, left)
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case r, ok := <-db.wq:
+			if !timer.Stop() {
+				<-timer.C
+			}
+			if !ok {
+				break collect
+			}
+			healthy = add(r)
+		case <-timer.C:
+			break collect
+		}
+	}
+	if healthy {
+		if err := tx.Commit(); err == nil {
+			return batch
+		}
+	} else {
+		tx.Rollback()
+	}
+	// The transaction failed as a whole (a full disk, an I/O error): nothing
+	// of the batch is stored. Write each document again in a transaction of
+	// its own, so that one document's failure is its alone.
+	for _, r := range batch {
+		r.err = db.writeAlone(ctx, r)
+	}
+	return batch
+}
+
+// writeAlone writes one request in its own transaction.
+func (db *DB) writeAlone(ctx context.Context, r *writeReq) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := r.fn(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

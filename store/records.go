@@ -265,6 +265,9 @@ func (db *DB) SaveDocumentAsync(ctx context.Context, runID int64, doc *schema.Do
 		} else if err != nil {
 			return err
 		}
+		if err := savePages(ctx, tx, docID, doc.PageStarts); err != nil {
+			return err
+		}
 		return saveExtraction(ctx, tx, runID, docID, rows)
 	}}
 	r.done = func(err error) {
@@ -366,8 +369,8 @@ const (
 	insertViewSQL = `INSERT INTO views (thesis_id, extraction_id, document_id, perspective, stance, confidence, conviction, horizon, summary, as_of)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertDataPointSQL = `INSERT INTO data_points (thesis_id, extraction_id, document_id, ordinal, indicator, value,
-			value_num, value_low, value_high, unit, source, implication, perspective, quote, char_start, char_end, grounded)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			value_num, value_low, value_high, unit, source, implication, perspective, quote, char_start, char_end, grounded, page)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	extractionExistsSQL = `SELECT count(*) FROM extractions WHERE run_id = ? AND document_id = ?`
 	runInfoSQL          = `SELECT extractor, model, prompt_version, schema_version FROM runs WHERE id = ?`
 	documentBySHASQL    = `SELECT id FROM documents WHERE sha256 = ?`
@@ -375,7 +378,57 @@ const (
 
 // writeStatements are prepared once on the write connection.
 var writeStatements = []string{documentBySHASQL, insertDocumentSQL, extractionExistsSQL, runInfoSQL, insertExtractionSQL,
-	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL}
+	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL, countPagesSQL, insertPageSQL, pageStartsSQL}
+
+const (
+	countPagesSQL = `SELECT count(*) FROM document_pages WHERE document_id = ?`
+	insertPageSQL = `INSERT INTO document_pages (document_id, page, char_start) VALUES (?, ?, ?)`
+	pageStartsSQL = `SELECT char_start FROM document_pages WHERE document_id = ? ORDER BY page`
+)
+
+// savePages records where each page of document docID starts, unless its
+// pages are already known (a PDF stored before migration 0004 gets them
+// when ingested again).
+func savePages(ctx context.Context, tx *wtx, docID int64, starts []int) error {
+	if len(starts) == 0 {
+		return nil
+	}
+	var n int
+	if err := tx.queryRow(ctx, countPagesSQL, docID).Scan(&n); err != nil {
+		return fmt.Errorf("pages: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	for i, c := range starts {
+		if _, err := tx.exec(ctx, insertPageSQL, docID, i+1, c); err != nil {
+			return fmt.Errorf("insert page %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// pageStarts reads document docID's page starts, nil when it has none.
+func pageStarts(ctx context.Context, tx *wtx, docID int64) ([]int, error) {
+	s, err := tx.stmt(ctx, pageStartsSQL)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(ctx, docID)
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var c int
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("pages: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
 
 func saveExtraction(ctx context.Context, tx *wtx, runID, docID int64, rows *outcomeRows) error {
 	var exists int
@@ -427,6 +480,11 @@ func insertTheses(ctx context.Context, tx *wtx, extID, docID int64, rows *outcom
 	if err != nil {
 		return 0, 0, err
 	}
+	starts, err := pageStarts(ctx, tx, docID)
+	if err != nil {
+		return 0, 0, err
+	}
+	pages := &schema.Document{PageStarts: starts}
 	for i, t := range rows.x.Theses {
 		res, err := thStmt.ExecContext(ctx, extID, docID, i, t.Title, t.Statement, t.Subject, string(t.Stance), t.Confidence, t.Conviction, t.Horizon)
 		if err != nil {
@@ -447,11 +505,14 @@ func insertTheses(ctx context.Context, tx *wtx, extID, docID int64, rows *outcom
 			if rows.parsed[i][j] {
 				unit = q.Unit
 			}
-			var start, end any
+			var start, end, page any
 			grounded := 0
 			if g := d.Ground; g != nil {
 				if g.Method != "" {
 					start, end = g.Start, g.End
+					if n := pages.PageAt(g.Start); n > 0 {
+						page = n
+					}
 				}
 				if g.Grounded {
 					grounded = 1
@@ -461,7 +522,7 @@ func insertTheses(ctx context.Context, tx *wtx, extID, docID int64, rows *outcom
 				ungrounded++
 			}
 			if _, err := dpStmt.ExecContext(ctx, thID, extID, docID, j, d.Indicator, d.Value, q.Num, q.Low, q.High, unit,
-				d.Source, d.Implication, d.Perspective, d.Quote, start, end, grounded); err != nil {
+				d.Source, d.Implication, d.Perspective, d.Quote, start, end, grounded, page); err != nil {
 				return 0, 0, fmt.Errorf("insert thesis %d data point %d: %w", i, j, err)
 			}
 			points++

@@ -78,6 +78,7 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 	default:
 		return fmt.Errorf("%w: PDF engine %q (want auto, builtin or pdftotext)", ErrUnsupported, o.PDFEngine)
 	}
+	pd, err = ocrPDF(ctx, data, pd, err, o)
 	var ee *pdfdoc.EncryptedError
 	if password != "" && errors.As(err, &ee) && ee.NeedsUserPassword {
 		return fmt.Errorf("pdf: %w (the password given does not open it)", err)
@@ -85,7 +86,7 @@ func loadPDF(ctx context.Context, data []byte, doc *schema.Document, o *Options)
 	if err != nil {
 		return pdfError(err)
 	}
-	doc.Text = CleanText(pd.Text())
+	doc.Text, doc.PageStarts = PagedText(pd.Pages)
 	doc.Title = pd.Title
 	doc.Author = pd.Author
 	doc.Published = pd.Created

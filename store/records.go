@@ -262,10 +262,12 @@ func (db *DB) SaveDocumentAsync(ctx context.Context, runID int64, doc *schema.Do
 			if err != nil {
 				return err
 			}
+			if err := savePages(ctx, tx, docID, doc.PageStarts); err != nil {
+				return err
+			}
 		} else if err != nil {
 			return err
-		}
-		if err := savePages(ctx, tx, docID, doc.PageStarts); err != nil {
+		} else if err := fillPages(ctx, tx, docID, doc); err != nil {
 			return err
 		}
 		return saveExtraction(ctx, tx, runID, docID, rows)
@@ -378,12 +380,16 @@ const (
 
 // writeStatements are prepared once on the write connection.
 var writeStatements = []string{documentBySHASQL, insertDocumentSQL, extractionExistsSQL, runInfoSQL, insertExtractionSQL,
-	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL, countPagesSQL, insertPageSQL, pageStartsSQL}
+	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL, countPagesSQL, insertPageSQL, pageStartsSQL, setCurrentSQL}
 
 const (
 	countPagesSQL = `SELECT count(*) FROM document_pages WHERE document_id = ?`
 	insertPageSQL = `INSERT INTO document_pages (document_id, page, char_start) VALUES (?, ?, ?)`
 	pageStartsSQL = `SELECT char_start FROM document_pages WHERE document_id = ? ORDER BY page`
+	setCurrentSQL = `INSERT INTO current_extraction (document_id, extraction_id, run_id, data_points, grounded) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (document_id) DO UPDATE SET extraction_id = excluded.extraction_id, run_id = excluded.run_id,
+			data_points = excluded.data_points, grounded = excluded.grounded
+		WHERE excluded.extraction_id > extraction_id`
 )
 
 // savePages records where each page of document docID starts, unless its
@@ -461,6 +467,10 @@ func saveExtraction(ctx context.Context, tx *wtx, runID, docID int64, rows *outc
 		points, ungrounded, err = insertTheses(ctx, tx, extID, docID, rows)
 		if err != nil {
 			return err
+		}
+		// The views read the document's current extraction from here.
+		if _, err := tx.exec(ctx, setCurrentSQL, docID, extID, runID, points, points-ungrounded); err != nil {
+			return fmt.Errorf("current extraction: %w", err)
 		}
 	}
 	_, err = tx.exec(ctx, countRunRunsSQL, ok, failed, points, ungrounded, u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, u.CostUSD, runID)

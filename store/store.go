@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
@@ -48,6 +49,7 @@ type DB struct {
 	wmu     sync.RWMutex
 	wclosed bool
 	stmts   map[string]*sql.Stmt
+	commits atomic.Int64 // batches committed, for tests
 }
 
 // BusyTimeoutMS is how long a connection waits for a lock before failing.

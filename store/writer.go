@@ -267,6 +267,7 @@ collect:
 	}
 	if healthy {
 		if err := tx.Commit(); err == nil {
+			db.commits.Add(1)
 			return batch
 		}
 	} else {

@@ -110,6 +110,9 @@ type Server struct {
 	reqs     []Request
 	calls    int
 	batchAPI *BatchAPI
+
+	discovery map[string]Response
+	probes    []Request
 }
 
 // New starts a server on loopback, closed when the test ends.
@@ -164,6 +167,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Raw: raw}
 	if err := json.Unmarshal(raw, &req.Body); err != nil {
 		req.Body = nil
+	}
+	if key := r.Method + " " + r.URL.Path; discoveryPaths[key] {
+		s.serveDiscovery(w, key, req)
+		return
 	}
 	s.mu.Lock()
 	s.calls++
@@ -298,4 +305,121 @@ func (r Request) Contains(s string) bool {
 		}
 	}
 	return false
+}
+
+// discoveryPaths are the endpoints servers describe themselves with:
+// answered from Discover's table, recorded apart from chat requests.
+var discoveryPaths = map[string]bool{
+	"GET /v1/models": true, "GET /props": true, "GET /api/version": true, "GET /api/ps": true,
+	"POST /api/show": true, "GET /api/v0/models": true,
+}
+
+// Discover sets the answers of the discovery endpoints, by "METHOD /path"
+// (GET /v1/models, GET /props, GET /api/version, GET /api/ps, POST
+// /api/show, GET /api/v0/models). Unset ones answer 404, except GET
+// /v1/models, which by default lists OpenAI models.
+func (s *Server) Discover(answers map[string]Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.discovery = answers
+}
+
+// Probes returns the discovery requests received, in arrival order; they
+// are not among Requests and not counted by Calls.
+func (s *Server) Probes() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.probes...)
+}
+
+func (s *Server) serveDiscovery(w http.ResponseWriter, key string, req Request) {
+	s.mu.Lock()
+	s.probes = append(s.probes, req)
+	resp, ok := s.discovery[key]
+	s.mu.Unlock()
+	if !ok {
+		if key != "GET /v1/models" {
+			http.NotFound(w, nil)
+			return
+		}
+		resp = OpenAIModels()
+	}
+	for k, v := range resp.Header {
+		w.Header().Set(k, v)
+	}
+	if resp.Status == 0 {
+		resp.Status = http.StatusOK
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = io.WriteString(w, resp.Body)
+}
+
+// JSON answers 200 with v encoded as JSON.
+func JSON(v any) Response {
+	b, _ := json.Marshal(v)
+	return Response{Body: string(b), Header: map[string]string{"Content-Type": "application/json"}}
+}
+
+// OpenAIModels is OpenAI's GET /v1/models answer.
+func OpenAIModels() Response {
+	var data []any
+	for _, id := range []string{"gpt-4o-mini", "gpt-4o", "gpt-4.1-mini"} {
+		data = append(data, map[string]any{"id": id, "object": "model", "created": 1721172741, "owned_by": "system"})
+	}
+	return JSON(map[string]any{"object": "list", "data": data})
+}
+
+// LlamaServer is what llama-server answers about itself: the model file it
+// serves and, in GET /props, one slot's context (--ctx-size divided by
+// --parallel) and the number of slots.
+func LlamaServer(modelPath string, slotContext, slots int) map[string]Response {
+	return map[string]Response{
+		"GET /v1/models": JSON(map[string]any{"object": "list", "data": []any{map[string]any{
+			"id": modelPath, "object": "model", "created": 1, "owned_by": "llamacpp",
+			"meta": map[string]any{"n_ctx_train": 131072, "n_vocab": 32000}}}}),
+		"GET /props": JSON(map[string]any{
+			"default_generation_settings": map[string]any{"id": 0, "n_ctx": slotContext, "params": map[string]any{}},
+			"total_slots":                 slots, "model_path": modelPath}),
+	}
+}
+
+// Ollama is what Ollama answers about itself for models (name to
+// <arch>.context_length): its version, /v1/models, POST /api/show with
+// numCtx as the num_ctx parameter (none when 0), and /api/ps with the
+// first model loaded at loadedCtx (none loaded when 0).
+func Ollama(models map[string]int, numCtx, loadedCtx int) map[string]Response {
+	var data, ps []any
+	first := ""
+	for name := range models {
+		if first == "" || name < first {
+			first = name
+		}
+	}
+	for name := range models {
+		data = append(data, map[string]any{"id": name, "object": "model", "created": 1, "owned_by": "library"})
+	}
+	if loadedCtx > 0 {
+		ps = append(ps, map[string]any{"name": first, "model": first, "size": 1, "context_length": loadedCtx})
+	}
+	params := "stop \"<|im_end|>\"\ntemperature 0.7"
+	if numCtx > 0 {
+		params = fmt.Sprintf("num_ctx %d\n%s", numCtx, params)
+	}
+	info := map[string]any{"general.architecture": "qwen2", "qwen2.context_length": models[first]}
+	return map[string]Response{
+		"GET /api/version": JSON(map[string]any{"version": "0.9.0"}),
+		"GET /v1/models":   JSON(map[string]any{"object": "list", "data": data}),
+		"GET /api/ps":      JSON(map[string]any{"models": ps}),
+		"POST /api/show":   JSON(map[string]any{"parameters": params, "model_info": info, "details": map[string]any{"family": "qwen2"}}),
+	}
+}
+
+// VLLM is what vLLM answers about itself: the served model with its
+// max_model_len.
+func VLLM(model string, maxModelLen int) map[string]Response {
+	return map[string]Response{
+		"GET /v1/models": JSON(map[string]any{"object": "list", "data": []any{map[string]any{
+			"id": model, "object": "model", "created": 1, "owned_by": "vllm", "root": model, "max_model_len": maxModelLen}}}),
+	}
 }

@@ -96,11 +96,18 @@ type Config struct {
 	RetryWaitMin, RetryWaitMax time.Duration
 	// RPM and TPM limit requests and tokens per minute (0: unlimited).
 	RPM, TPM int
-	// MaxContext is the model's context window in tokens (default 32768);
-	// longer documents are split.
+	// MaxContext is the context window one request gets, in tokens
+	// (default 32768; Discover reads the server's); longer documents are
+	// split.
 	MaxContext int
-	// MaxOutputTokens caps each answer (default 4096).
+	// MaxOutputTokens caps each answer (default a quarter of MaxContext,
+	// at most 4096).
 	MaxOutputTokens int
+	// Kind is the kind of server (from Discover; "" when not known). It
+	// decides whether the schema counts as prompt in json_schema mode and
+	// whether list prices apply: DefaultPrices are OpenAI's, so a model
+	// served by another kind of server is priced only from Prices.
+	Kind ServerKind
 	// Prices override or extend DefaultPrices, by model name.
 	Prices map[string]Price
 	// Logger receives retries and mode fallbacks (default: discard).
@@ -164,7 +171,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.MaxContext = 32768
 	}
 	if c.MaxOutputTokens <= 0 {
-		c.MaxOutputTokens = 4096
+		c.MaxOutputTokens = min(4096, max(256, c.MaxContext/4))
 	}
 	if c.RPM < 0 || c.TPM < 0 {
 		return c, fmt.Errorf("rate limits must not be negative (rpm %d, tpm %d)", c.RPM, c.TPM)
@@ -196,11 +203,20 @@ func (c Config) price(model string) (Price, bool) {
 	if p, ok := lookup(c.Prices); ok {
 		return p, true
 	}
+	if c.Kind != "" && c.Kind != KindOpenAI {
+		return Price{}, false // OpenAI's list prices, not this server's
+	}
 	return lookup(DefaultPrices)
 }
 
-// Cost prices a usage in US dollars with the configured table; an unknown
-// model costs 0.
+// Priced reports whether Cost knows the price of model.
+func (c Config) Priced(model string) bool {
+	_, ok := c.price(model)
+	return ok
+}
+
+// Cost prices a usage in US dollars with the configured table; a model
+// without a known price (see Priced) costs 0.
 func (c Config) Cost(model string, prompt, cached, completion int) float64 {
 	p, ok := c.price(model)
 	if !ok {

@@ -45,6 +45,12 @@ var (
 	// ErrInvalidOutput means the answer failed validation twice; the error
 	// also wraps the *schema.ValidationError (or the JSON syntax error).
 	ErrInvalidOutput = errors.New("invalid model output")
+	// ErrNoToolCall means a tools-mode answer called no function: the
+	// server does not force tool calls.
+	ErrNoToolCall = errors.New("no tool call in the answer")
+	// ErrNeedsJinja means llama-server refused tools because it was not
+	// started with --jinja; every request would fail the same way.
+	ErrNeedsJinja error = abortError("llama-server needs --jinja for tools")
 )
 
 // abortError is a sentinel that also matches extract.ErrAbortRun, so the
@@ -67,7 +73,8 @@ func (e *redacted) Error() string   { return e.msg }
 func (e *redacted) Unwrap() []error { return e.kinds }
 
 var sentinels = []error{ErrQuotaExceeded, ErrRateLimited, ErrAuth, ErrBadRequest, ErrUnsupportedFormat,
-	ErrServerSchema, ErrServer, ErrTimeout, ErrRefused, ErrContentFiltered, ErrTruncated, ErrInvalidOutput}
+	ErrServerSchema, ErrServer, ErrTimeout, ErrRefused, ErrContentFiltered, ErrTruncated, ErrInvalidOutput,
+	ErrNoToolCall, ErrNeedsJinja, ErrUnreachable, ErrContextTooSmall}
 
 // redact returns err with every occurrence of secret replaced.
 func redact(err error, secret string) error {

@@ -140,7 +140,7 @@ func TestHostileMetadataInEveryPart(t *testing.T) {
 	srv := llmtest.New(t)
 	srv.Otherwise(partAnswer(t, answer(t, "small_caps.answer.json")))
 	e, _ := newExtractor(t, srv, func(c *Config) { c.MaxContext = 0; c.MaxOutputTokens = 300 })
-	e.cfg.MaxContext = e.OverheadTokens() + e.cfg.MaxOutputTokens + 64 + 400
+	e.maxContext = e.OverheadTokens() + e.cfg.MaxOutputTokens + 64 + 400
 	if _, err := e.Extract(context.Background(), doc); err != nil {
 		t.Fatal(err)
 	}

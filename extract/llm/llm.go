@@ -61,6 +61,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -68,6 +69,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -98,11 +101,23 @@ type Extractor struct {
 
 	mu   sync.Mutex
 	mode Mode // the concrete mode in use
+	// maxContext is the context a request gets: Config.MaxContext, lowered
+	// when the server is caught cutting prompts.
+	maxContext int
+	// ratio is the server's prompt tokens per estimated token, learnt from
+	// the first answers' usage (1 until then).
+	ratio   float64
+	samples int
+	// autoOutput: the answer budget follows the context (a quarter).
+	autoOutput bool
+
+	connFails atomic.Int32 // consecutive requests without a connection
+	tripped   atomic.Pointer[error]
 }
 
 type modePrompt struct {
 	text   string
-	tokens int // system message plus, for json_schema and tools, the schema
+	tokens int // the system message, estimated
 	hash   string
 }
 
@@ -110,6 +125,7 @@ var _ extract.Extractor = (*Extractor)(nil)
 
 // New checks cfg, fills its defaults and returns an Extractor.
 func New(cfg Config) (*Extractor, error) {
+	autoOutput := cfg.MaxOutputTokens <= 0
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("llm config: %w", err)
@@ -134,11 +150,14 @@ func New(cfg Config) (*Extractor, error) {
 		log:     cfg.Logger,
 		systems: map[Mode]modePrompt{},
 		mode:    cfg.Mode,
+
+		maxContext: cfg.MaxContext,
+		ratio:      1,
+		autoOutput: autoOutput,
 	}
 	if e.mode == ModeAuto {
 		e.mode = ModeJSONSchema
 	}
-	schemaTokens := EstimateTokens(string(schema.JSON))
 	for _, m := range []Mode{ModeJSONSchema, ModeJSONObject, ModeTools} {
 		o := prompts.SystemOptions{Schema: schema.JSON, IncludeSchema: m == ModeJSONObject}
 		if m == ModeTools {
@@ -149,9 +168,6 @@ func New(cfg Config) (*Extractor, error) {
 			return nil, err
 		}
 		tok := EstimateTokens(text) + messageOverhead + requestOverhead
-		if m != ModeJSONObject {
-			tok += schemaTokens
-		}
 		h := sha256.New()
 		h.Write([]byte(prompts.Version + "\x00" + text + "\x00"))
 		h.Write(schema.JSON)
@@ -214,18 +230,113 @@ func (e *Extractor) fallback(from Mode, why error) bool {
 	return true
 }
 
-// OverheadTokens estimates the prompt tokens every document pays on top
-// of its own text in the current mode: system prompt, schema (when sent
-// with the request) and the user message's framing.
-func (e *Extractor) OverheadTokens() int {
-	m := e.Mode()
+// schemaTokens is the extraction schema's size, estimated.
+var schemaTokens = EstimateTokens(string(schema.JSON))
+
+// schemaInPrompt reports whether the server counts the schema as prompt in
+// mode m: tools are written into the prompt by every server's chat
+// template; a json_schema response format is compiled into an output
+// grammar by llama-server, Ollama, vLLM and LM Studio, and only OpenAI
+// (or a server not identified) counts it.
+func (e *Extractor) schemaInPrompt(m Mode) bool {
+	switch m {
+	case ModeTools:
+		return true
+	case ModeJSONSchema:
+		k := e.cfg.Kind
+		return k == "" || k == KindOpenAI || k == KindUnknown
+	}
+	return false // json_object writes the schema into the system prompt
+}
+
+// overheadEstimate is the estimated (uncalibrated) prompt every document
+// pays in mode m on top of its text: system prompt, schema when the
+// server counts it, and the user message's framing.
+func (e *Extractor) overheadEstimate(m Mode) int {
 	user, _ := prompts.Document(prompts.Doc{})
-	return e.systems[m].tokens + EstimateTokens(user) + messageOverhead
+	n := e.systems[m].tokens + EstimateTokens(user) + messageOverhead
+	if e.schemaInPrompt(m) {
+		n += schemaTokens
+	}
+	return n
+}
+
+// OverheadTokens estimates the prompt tokens every document pays on top
+// of its own text in the current mode, in the server's tokens once its
+// usage reports have calibrated the estimate.
+func (e *Extractor) OverheadTokens() int {
+	return int(e.calibration() * float64(e.overheadEstimate(e.Mode())))
+}
+
+// calibration is the server's prompt tokens per estimated token.
+func (e *Extractor) calibration() float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ratio
+}
+
+// outputTokens is the cap on each answer: Config.MaxOutputTokens, or by
+// default a quarter of the context in use (at most 4096).
+func (e *Extractor) outputTokens() int {
+	if !e.autoOutput {
+		return e.cfg.MaxOutputTokens
+	}
+	return min(4096, max(256, e.Context()/4))
+}
+
+// Context returns the context window requests are sized for: the
+// configured one, or less once the server was caught cutting prompts.
+func (e *Extractor) Context() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.maxContext
+}
+
+// calibrationSamples is how many answers calibrate the estimate.
+const calibrationSamples = 3
+
+// calibrate learns the server's prompt tokens per estimated token from an
+// answer's usage (the largest ratio of the first answers, so that budgets
+// stay safe), and says so once.
+func (e *Extractor) calibrate(sent, reported int) {
+	if sent < 200 || reported <= 0 {
+		return
+	}
+	r := min(max(float64(reported)/float64(sent), 0.5), 3)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.samples >= calibrationSamples {
+		return
+	}
+	e.samples++
+	if e.samples == 1 || r > e.ratio {
+		e.ratio = r
+	}
+	if e.samples == 1 {
+		e.log.Info("llm: prompt size calibrated from the server's usage",
+			"server_tokens_per_estimated_token", fmt.Sprintf("%.2f", r),
+			"overhead_tokens", int(r*float64(e.overheadEstimate(e.mode))), "context", e.maxContext)
+	}
+}
+
+// minPartTokens is the least document text worth one request.
+const minPartTokens = 256
+
+// CheckBudget returns an error wrapping ErrContextTooSmall when the
+// context cannot hold the prompt, an answer and some document text: every
+// document would fail, so the run should not start (or go on).
+func (e *Extractor) CheckBudget() error {
+	if e.partBudget() >= minPartTokens {
+		return nil
+	}
+	return fmt.Errorf("%w: --max-context is %d tokens but the prompt alone needs about %d and an answer up to %d (--max-output-tokens), "+
+		"leaving no room for a document: give each request more context (llama-server -c divided by -np; Ollama num_ctx) and set --max-context to it, or lower --max-output-tokens",
+		ErrContextTooSmall, e.Context(), e.OverheadTokens(), e.outputTokens())
 }
 
 // outputGuess estimates the answer's tokens for a text of textTokens.
 func (e *Extractor) outputGuess(textTokens int) int {
-	return min(e.cfg.MaxOutputTokens, 300+textTokens/6)
+	return min(e.outputTokens(), 300+textTokens/6)
 }
 
 // Estimate returns the prompt and output tokens a document would take and
@@ -252,9 +363,41 @@ func (e *Extractor) Estimate(doc *schema.Document) (promptTokens, outputTokens i
 	return promptTokens, outputTokens, e.cfg.Cost(e.cfg.Model, promptTokens, 0, outputTokens)
 }
 
-// partBudget is how many tokens of document text fit one request.
+// lowerContext shrinks the run's context after the server cut a prompt
+// to reported tokens, and says so.
+func (e *Extractor) lowerContext(te *InputTruncatedError) {
+	e.mu.Lock()
+	old := e.maxContext
+	if te.Reported < e.maxContext {
+		e.maxContext = te.Reported
+	} else {
+		e.maxContext = e.maxContext * 3 / 4
+	}
+	now := e.maxContext
+	e.mu.Unlock()
+	if now < old {
+		e.log.Warn("llm: the server cut a prompt short (its context is smaller than --max-context); the answer was discarded and documents are split to fit the smaller context from now on",
+			"sent_tokens_about", te.Sent, "server_read", te.Reported, "max_context_was", old, "max_context_now", now)
+	}
+}
+
+// InputTruncatedError reports an answer to a prompt the server cut short:
+// it read far fewer prompt tokens than were sent (llama-server and Ollama
+// drop what does not fit their context and answer 200). The answer is
+// never used.
+type InputTruncatedError struct {
+	Sent, Reported int
+}
+
+func (e *InputTruncatedError) Error() string {
+	return fmt.Sprintf("the server read %d prompt tokens of about %d sent: it cut the prompt to fit its context (smaller than --max-context)", e.Reported, e.Sent)
+}
+
+// partBudget is how many estimated tokens of document text fit one
+// request.
 func (e *Extractor) partBudget() int {
-	return max(e.cfg.MaxContext-e.OverheadTokens()-e.cfg.MaxOutputTokens-64, 0)
+	room := float64(e.Context()-e.outputTokens()-64) / e.calibration()
+	return max(int(room)-e.overheadEstimate(e.Mode()), 0)
 }
 
 func overlapTokens(budget int) int { return min(200, budget/10) }
@@ -283,14 +426,28 @@ func (e *Extractor) Extract(ctx context.Context, doc *schema.Document) (*schema.
 	return res, nil
 }
 
+// maxContextCuts bounds how often one document is retried after the
+// server cut its prompt.
+const maxContextCuts = 3
+
 func (e *Extractor) extract(ctx context.Context, doc *schema.Document, u *schema.Usage) (*schema.Extraction, error) {
 	if strings.TrimSpace(doc.Text) == "" {
 		return nil, extract.ErrEmpty
 	}
+	for cut := 0; ; cut++ {
+		x, err := e.extractOnce(ctx, doc, u)
+		var te *InputTruncatedError
+		if !errors.As(err, &te) || cut >= maxContextCuts {
+			return x, err
+		}
+		e.lowerContext(te)
+	}
+}
+
+func (e *Extractor) extractOnce(ctx context.Context, doc *schema.Document, u *schema.Usage) (*schema.Extraction, error) {
 	budget := e.partBudget()
-	if budget < 256 {
-		return nil, fmt.Errorf("max context %d tokens leaves no room for the document after the prompt (%d) and the output budget (%d)",
-			e.cfg.MaxContext, e.OverheadTokens(), e.cfg.MaxOutputTokens)
+	if err := e.CheckBudget(); err != nil {
+		return nil, err
 	}
 	textTokens := EstimateTokens(doc.Text)
 	if textTokens <= budget {
@@ -463,6 +620,11 @@ func (e *Extractor) askMode(ctx context.Context, mode Mode, user string, u *sche
 	if perr == nil {
 		return x, nil
 	}
+	if mode == ModeJSONSchema && e.cfg.Mode == ModeAuto && !json.Valid([]byte(cleanAnswer(answer))) && !strings.HasPrefix(cleanAnswer(answer), "{") {
+		// The server ignored the schema (llama.cpp b4747 answered prose
+		// with 200): another mode, not a re-ask.
+		return nil, fmt.Errorf("%w: the answer to a json_schema request is not JSON (%q)", ErrUnsupportedFormat, truncate(answer, 80))
+	}
 	// Quote the problems back once.
 	problems := problemLines(perr)
 	reask, err := prompts.Reask(problems)
@@ -537,9 +699,9 @@ func parseAnswer(answer string) (*schema.Extraction, error) {
 func (e *Extractor) request(mode Mode, msgs []openai.ChatCompletionMessage) openai.ChatCompletionRequest {
 	req := openai.ChatCompletionRequest{Model: e.cfg.Model, Messages: msgs}
 	if reasoningModel(e.cfg.Model) {
-		req.MaxCompletionTokens = e.cfg.MaxOutputTokens
+		req.MaxCompletionTokens = e.outputTokens()
 	} else {
-		req.MaxTokens = e.cfg.MaxOutputTokens
+		req.MaxTokens = e.outputTokens()
 	}
 	if e.cfg.Temperature > 0 {
 		req.Temperature = float32(e.cfg.Temperature)
@@ -560,7 +722,10 @@ func (e *Extractor) request(mode Mode, msgs []openai.ChatCompletionMessage) open
 			Parameters:  raw,
 			Strict:      true,
 		}}}
-		req.ToolChoice = openai.ToolChoice{Type: openai.ToolTypeFunction, Function: openai.ToolFunction{Name: ToolName}}
+		// "required" forces a call on OpenAI and llama.cpp alike; the
+		// object form naming the function is not accepted by llama.cpp,
+		// which then answers without a call. There is one function only.
+		req.ToolChoice = "required"
 		req.ParallelToolCalls = false
 	}
 	return req
@@ -574,11 +739,79 @@ func (e *Extractor) complete(ctx context.Context, mode Mode, msgs []openai.ChatC
 	if err := e.wait(ctx, msgs); err != nil {
 		return "", none, err
 	}
+	if p := e.tripped.Load(); p != nil {
+		return "", none, *p
+	}
 	resp, err := e.client.CreateChatCompletion(ctx, e.request(mode, msgs))
 	if err != nil {
+		if ctx.Err() == nil && connectionFailure(err) {
+			return "", none, e.connectionFailed(err)
+		}
+		e.connFails.Store(0)
 		return "", none, e.classify(ctx, err)
 	}
-	return e.answer(mode, resp, u)
+	e.connFails.Store(0)
+	sent := requestOverhead
+	for _, m := range msgs {
+		sent += EstimateTokens(m.Content) + messageOverhead
+	}
+	text, msg, err := e.answer(mode, resp, u)
+	if reported := resp.Usage.PromptTokens; reported > 0 && sent >= 200 && float64(reported) < truncatedBelow*float64(sent) {
+		return "", none, &InputTruncatedError{Sent: sent, Reported: reported}
+	}
+	if err == nil {
+		if e.schemaInPrompt(mode) {
+			sent += schemaTokens
+		}
+		e.calibrate(sent, resp.Usage.PromptTokens)
+	}
+	return text, msg, err
+}
+
+// truncatedBelow is the share of the estimated prompt below which a
+// server's reported prompt tokens mean it cut the prompt: every
+// tokenizer makes more tokens of a text than o200k, and the estimate is
+// about 1.12 times o200k.
+const truncatedBelow = 0.6
+
+// breakerLimit is how many requests in a row may fail to connect before
+// the run stops.
+const breakerLimit = 3
+
+// connectionFailed counts a request that got no connection and, at
+// breakerLimit in a row, stops every later request with ErrUnreachable.
+func (e *Extractor) connectionFailed(err error) error {
+	server := extract.RedactURL(e.cfg.BaseURL)
+	if server == "" {
+		server = "OpenAI"
+	}
+	n := e.connFails.Add(1)
+	if n < breakerLimit {
+		return fmt.Errorf("cannot connect to the LLM server at %s (OPENAI_BASE_URL): %w", server, unwrapNet(err))
+	}
+	stop := fmt.Errorf("%w: %d requests in a row could not connect to %s (OPENAI_BASE_URL), the last: %w; is the server still running?",
+		ErrUnreachable, n, server, unwrapNet(err))
+	e.tripped.CompareAndSwap(nil, &stop)
+	return *e.tripped.Load()
+}
+
+// connectionFailure reports whether err means no answer came at all: a
+// refused or reset connection, a failed dial or name lookup, a connection
+// closed before the answer. A timeout is a slow server, not a dead one.
+func connectionFailure(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	if errors.As(err, &apiErr) || errors.As(err, &reqErr) {
+		return false
+	}
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.As(err, &op) || errors.As(err, &dns) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // answer accounts a completion's usage and returns its answer text (tool
@@ -602,15 +835,21 @@ func (e *Extractor) answer(mode Mode, resp openai.ChatCompletionResponse, u *sch
 	case c.FinishReason == openai.FinishReasonContentFilter:
 		return "", none, ErrContentFiltered
 	case c.FinishReason == openai.FinishReasonLength:
-		return "", none, fmt.Errorf("%w (%d output tokens)", ErrTruncated, e.cfg.MaxOutputTokens)
+		return "", none, fmt.Errorf("%w (%d output tokens)", ErrTruncated, e.outputTokens())
 	}
 	answer := c.Message.Content
 	if mode == ModeTools {
+		found := false
 		for _, tc := range c.Message.ToolCalls {
 			if tc.Function.Name == ToolName || len(c.Message.ToolCalls) == 1 {
-				answer = tc.Function.Arguments
+				answer, found = tc.Function.Arguments, true
 				break
 			}
+		}
+		if !found {
+			// Text is not the function's arguments: never parse it as such.
+			return "", none, fmt.Errorf("%w: the answer calls no function although tools mode requires the call of %s (tool_choice \"required\"): the server or model does not force tool calls; use --llm-mode json_schema or json_object",
+				ErrNoToolCall, ToolName)
 		}
 	}
 	return answer, c.Message, nil
@@ -625,7 +864,7 @@ func (e *Extractor) wait(ctx context.Context, msgs []openai.ChatCompletionMessag
 		}
 	}
 	if e.tokLimit != nil {
-		n := requestOverhead + e.cfg.MaxOutputTokens
+		n := requestOverhead + e.outputTokens()
 		for _, m := range msgs {
 			n += EstimateTokens(m.Content) + messageOverhead
 		}
@@ -671,6 +910,8 @@ func (e *Extractor) classify(ctx context.Context, err error) error {
 		return fmt.Errorf("%w: %s", ErrRateLimited, desc)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return fmt.Errorf("%w: %s", ErrAuth, desc)
+	case strings.Contains(msg, "--jinja"):
+		return fmt.Errorf("%w: llama-server takes tools only when started with --jinja: restart it with --jinja, or use --llm-mode json_schema or json_object: %s", ErrNeedsJinja, desc)
 	case status >= 500 && permanentServerError([]byte(msg)):
 		return fmt.Errorf("%w: the server could not turn the extraction JSON Schema into an output grammar, a permanent failure for this mode (use --llm-mode json_object, or auto): %s", ErrServerSchema, desc)
 	case status == http.StatusBadRequest && unsupportedRe.MatchString(msg) && unsupportedVerbRe.MatchString(msg):

@@ -232,8 +232,13 @@ func TestToolsModeForcesTheFunction(t *testing.T) {
 	if !bytes.Equal(llmtest.Compact(tools[0].Function.Parameters), llmtest.Compact(schema.JSON)) {
 		t.Error("tool parameters differ from schema.JSON")
 	}
-	if field(r.Body, "tool_choice", "type") != "function" || field(r.Body, "tool_choice", "function", "name") != ToolName {
-		t.Errorf("tool_choice = %v", r.Body["tool_choice"])
+	// llama.cpp refuses the object form and answers without a call;
+	// "required" forces the one function on OpenAI and llama.cpp alike.
+	if r.Body["tool_choice"] != "required" {
+		t.Errorf("tool_choice = %v, want \"required\"", r.Body["tool_choice"])
+	}
+	if field(r.Body, "tools", 0, "function", "description") == "" {
+		t.Error("the function has no description (llama-server insists on one)")
 	}
 }
 
@@ -292,7 +297,7 @@ func TestInvalidTwiceFailsWithProblems(t *testing.T) {
 func TestNotJSONIsReaskedToo(t *testing.T) {
 	srv := llmtest.New(t)
 	srv.Script(llmtest.Completion("I think the author is bullish."), llmtest.Completion("Sure:\n"+answer(t, "small_caps.answer.json")+"\nHope this helps."))
-	e, _ := newExtractor(t, srv, nil)
+	e, _ := newExtractor(t, srv, func(c *Config) { c.Mode = ModeJSONObject })
 	if _, err := e.Extract(context.Background(), loadDoc(t, "small_caps.txt")); err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +411,7 @@ func TestLongDocumentIsReadInParts(t *testing.T) {
 	srv := llmtest.New(t)
 	srv.Otherwise(partAnswer(t, full))
 	e, _ := newExtractor(t, srv, func(c *Config) { c.MaxContext = 0; c.MaxOutputTokens = 300 })
-	e.cfg.MaxContext = e.OverheadTokens() + e.cfg.MaxOutputTokens + 64 + 400
+	e.maxContext = e.OverheadTokens() + e.cfg.MaxOutputTokens + 64 + 400
 	res, err := e.Extract(context.Background(), &doc)
 	if err != nil {
 		t.Fatal(err)
@@ -418,7 +423,7 @@ func TestLongDocumentIsReadInParts(t *testing.T) {
 	over := e.OverheadTokens()
 	for i, r := range reqs {
 		user := r.LastUser()
-		if tok := EstimateTokens(r.Messages()[0].Content) + EstimateTokens(user); tok > e.cfg.MaxContext-e.cfg.MaxOutputTokens+over/4 {
+		if tok := EstimateTokens(r.Messages()[0].Content) + EstimateTokens(user); tok > e.Context()-e.cfg.MaxOutputTokens+over/4 {
 			t.Errorf("request %d needs %d tokens, more than the context allows", i, tok)
 		}
 	}

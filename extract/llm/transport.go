@@ -103,7 +103,7 @@ func peekBody(resp *http.Response) []byte {
 // pointless.
 func permanentServerError(body []byte) bool {
 	s := strings.ToLower(string(body))
-	for _, p := range []string{"json schema conversion failed", "failed to parse grammar", "unsupported json schema", "schema conversion"} {
+	for _, p := range []string{"json schema conversion failed", "failed to parse grammar", "unsupported json schema", "schema conversion", "--jinja"} {
 		if strings.Contains(s, p) {
 			return true
 		}

@@ -38,8 +38,8 @@ var (
 	ErrCorrupt = errors.New("corrupt or truncated PDF")
 	// ErrEncrypted means the PDF is encrypted and cannot be read.
 	ErrEncrypted = errors.New("encrypted PDF")
-	// ErrNoText means the PDF has pages but no text layer.
-	ErrNoText = errors.New("scanned/image-only PDF: no text to extract; OCR is not supported")
+	// ErrNoText means the PDF has pages but no text layer (see OCR).
+	ErrNoText = errors.New("scanned/image-only PDF: no text layer to extract")
 	// ErrUnsupported means the PDF uses a filter, font encoding or
 	// encryption the reader does not handle.
 	ErrUnsupported = errors.New("unsupported PDF feature")

@@ -106,7 +106,7 @@ func TestErrors(t *testing.T) {
 		{"truncated", full[:len(full)/2], ErrCorrupt, "%%EOF"},
 		{"header only", []byte("%PDF-1.4\n"), ErrCorrupt, ""},
 		{"no pages", good, ErrCorrupt, "no pages"},
-		{"no text", noText.Bytes(), ErrNoText, "OCR is not supported"},
+		{"no text", noText.Bytes(), ErrNoText, "no text layer to extract"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, err := Extract(context.Background(), tc.data, nil)

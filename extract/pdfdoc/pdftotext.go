@@ -1,7 +1,6 @@
 package pdfdoc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,9 @@ func PdftotextAvailable() bool {
 	_, err := exec.LookPath("pdftotext")
 	return err == nil
 }
+
+// maxPdftotextOutput caps the text pdftotext may print for one file.
+const maxPdftotextOutput = 256 << 20
 
 // ErrPdftotextPassword means a PDF needs a password and pdftotext cannot
 // be given it safely: pdftotext takes passwords only as command-line
@@ -30,16 +32,12 @@ func Pdftotext(ctx context.Context, data []byte, password string) (*Document, er
 	if err := sniff(data); err != nil {
 		return nil, err
 	}
-	args := []string{"-q", "-enc", "UTF-8", "-", "-"}
-	cmd := exec.CommandContext(ctx, "pdftotext", args...)
-	cmd.Stdin = bytes.NewReader(data)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("pdftotext: %w: %w", ErrTimeout, ctx.Err())
+	res, err := runTool(ctx, data, maxPdftotextOutput, nil, "pdftotext", "-q", "-enc", "UTF-8", "-", "-")
+	if err != nil {
+		if errors.Is(err, ErrTimeout) || errors.Is(err, errOutputLimit) {
+			return nil, err
 		}
-		msg := strings.TrimSpace(stderr.String())
+		msg := res.stderr
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			switch ee.ExitCode() {
@@ -59,7 +57,7 @@ func Pdftotext(ctx context.Context, data []byte, password string) (*Document, er
 		return nil, fmt.Errorf("pdftotext: %w: %s", err, msg)
 	}
 	doc := &Document{}
-	pages := strings.Split(out.String(), "\f")
+	pages := strings.Split(string(res.stdout), "\f")
 	if n := len(pages); n > 1 && strings.TrimSpace(pages[n-1]) == "" {
 		pages = pages[:n-1]
 	}

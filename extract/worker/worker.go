@@ -77,6 +77,7 @@ var sentinels = map[string]error{
 	"pdf-corrupt":     pdfdoc.ErrCorrupt,
 	"pdf-encrypted":   pdfdoc.ErrEncrypted,
 	"pdf-no-text":     pdfdoc.ErrNoText,
+	"pdf-no-ocr":      pdfdoc.ErrNoOCR,
 	"pdf-unsupported": pdfdoc.ErrUnsupported,
 	"pdf-timeout":     pdfdoc.ErrTimeout,
 	"deadline":        context.DeadlineExceeded,

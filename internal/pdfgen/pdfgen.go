@@ -4,7 +4,9 @@ package pdfgen
 
 import (
 	"bytes"
+	"compress/zlib"
 	"fmt"
+	"image"
 	"sort"
 	"strings"
 
@@ -31,7 +33,16 @@ type Doc struct {
 
 // Page is one page's content stream.
 type Page struct {
-	ops bytes.Buffer
+	ops    bytes.Buffer
+	images []*image.Gray
+}
+
+// Image draws img (8-bit grey, Flate-compressed) scaled to the w×h points
+// rectangle whose lower left corner is (x, y): a page holding only
+// images is what a scanner produces.
+func (p *Page) Image(img *image.Gray, x, y, w, h float64) {
+	fmt.Fprintf(&p.ops, "q %g 0 0 %g %g %g cm /Im%d Do Q\n", w, h, x, y, len(p.images))
+	p.images = append(p.images, img)
 }
 
 // NewPage appends an empty page.
@@ -126,9 +137,24 @@ func (d *Doc) Bytes() []byte {
 	}
 	sort.Strings(info) // deterministic output
 	obj("<< " + strings.Join(info, " ") + " >>")
+	next := first + 2*npages // images follow the pages
 	for i, p := range d.pages {
-		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>", first+2*i+1))
+		var xobj []string
+		for k := range p.images {
+			xobj = append(xobj, fmt.Sprintf("/Im%d %d 0 R", k, next))
+			next++
+		}
+		res := "/Font << /F1 3 0 R /F2 4 0 R >>"
+		if len(xobj) > 0 {
+			res += " /XObject << " + strings.Join(xobj, " ") + " >>"
+		}
+		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /Resources << %s >> /Contents %d 0 R >>", res, first+2*i+1))
 		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", p.ops.Len(), p.ops.String()))
+	}
+	for _, p := range d.pages {
+		for _, img := range p.images {
+			obj(imageObject(img))
+		}
 	}
 	xref := b.Len()
 	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
@@ -137,6 +163,20 @@ func (d *Doc) Bytes() []byte {
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
 	return b.Bytes()
+}
+
+// imageObject is an image XObject of img's pixels, row by row.
+func imageObject(img *image.Gray) string {
+	r := img.Bounds()
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		i := img.PixOffset(r.Min.X, y)
+		zw.Write(img.Pix[i : i+r.Dx()]) // a bytes.Buffer does not fail
+	}
+	zw.Close()
+	return fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream",
+		r.Dx(), r.Dy(), z.Len(), z.String())
 }
 
 func fontDict(base string, f Font) string {

@@ -1,0 +1,279 @@
+package pdfdoc
+
+import (
+	"context"
+	"errors"
+	"image"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thesisdb/thesisdb/internal/pdfgen"
+)
+
+// scanText is the known text of the generated scanned pages.
+const scanText = `Credit Outlook March 2026. We remain overweight investment grade credit
+over the next twelve months. The US High Yield Index spread closed at 284 basis
+points on January 31, well below its ten year average of 420 basis points.
+Default rates fell to 3.1 percent and leverage is stable at 4.2 times EBITDA.
+Issuance of 145 billion dollars in the first quarter was absorbed easily by
+demand from insurers and pension funds. We expect spreads to widen modestly
+as growth slows, so we prefer shorter maturities and higher quality issuers.`
+
+// needOCR skips a test when the OCR engine is not installed.
+func needOCR(t *testing.T) {
+	t.Helper()
+	if err := OCRMissing(); err != nil {
+		t.Skip(err)
+	}
+}
+
+// textPage adds a page holding text, wrapped, in 12 pt Helvetica.
+func textPage(d *pdfgen.Doc, text string) {
+	p := d.NewPage()
+	y := 720.0
+	for _, l := range pdfgen.Wrap(pdfgen.Regular, 12, 480, text) {
+		p.Text(pdfgen.Regular, 12, 72, y, l)
+		y -= 16
+	}
+}
+
+// scannedPage renders text on a letter page at 200 DPI, as a scanner
+// would see it.
+func scannedPage(t *testing.T, text string) *image.Gray {
+	t.Helper()
+	src := &pdfgen.Doc{}
+	textPage(src, text)
+	img, err := pdfgen.Render(context.Background(), src.Bytes(), 1, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+var wordRe = regexp.MustCompile(`[\p{L}\p{N}]+`)
+
+// wordRecall is the share of truth's words (letters and digits) found in got.
+func wordRecall(got, truth string) float64 {
+	have := map[string]int{}
+	for _, w := range wordRe.FindAllString(strings.ToLower(got), -1) {
+		have[w]++
+	}
+	n, hit := 0, 0
+	for _, w := range wordRe.FindAllString(strings.ToLower(truth), -1) {
+		n++
+		if have[w] > 0 {
+			have[w]--
+			hit++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(hit) / float64(n)
+}
+
+// TestOCRImageOnlyPDF: a PDF of one scanned page has no text layer; OCR
+// reads its words back and its metadata from pdfinfo.
+func TestOCRImageOnlyPDF(t *testing.T) {
+	needOCR(t)
+	d := &pdfgen.Doc{Info: map[string]string{"Title": "Credit Outlook", "CreationDate": "D:20260305"}}
+	d.NewPage().Image(scannedPage(t, scanText), 0, 0, 612, 792)
+	data := d.Bytes()
+	ctx := context.Background()
+	if _, err := Extract(ctx, data, nil); !errors.Is(err, ErrNoText) {
+		t.Fatalf("Extract: err = %v, want ErrNoText", err)
+	}
+	doc, err := OCR(ctx, data, nil, OCRAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Pages) != 1 {
+		t.Fatalf("%d pages, want 1", len(doc.Pages))
+	}
+	if r := wordRecall(doc.Pages[0], scanText); r < 0.9 {
+		t.Errorf("word recall %.3f < 0.9; OCR text:\n%s", r, doc.Pages[0])
+	} else {
+		t.Logf("word recall %.3f", r)
+	}
+	if doc.Title != "Credit Outlook" || doc.Created != "2026-03-05" {
+		t.Errorf("title %q, created %q: want the Info dictionary's", doc.Title, doc.Created)
+	}
+	if len(doc.Warnings) != 1 || doc.Warnings[0] != "text from OCR (page 1)" {
+		t.Errorf("warnings %q, want [text from OCR (page 1)]", doc.Warnings)
+	}
+}
+
+// TestOCRAutoOnlyImagePages: in a document with a text page, a blank page
+// and a scanned page, auto OCRs the scanned page only and keeps every
+// page in its place.
+func TestOCRAutoOnlyImagePages(t *testing.T) {
+	needOCR(t)
+	first := "Page one has a real text layer about rates and duration."
+	d := &pdfgen.Doc{}
+	textPage(d, first)
+	d.NewPage()
+	d.NewPage().Image(scannedPage(t, scanText), 0, 0, 612, 792)
+	data := d.Bytes()
+	ctx := context.Background()
+	doc, err := Extract(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Pages) != 3 || doc.Pages[2] != "" {
+		t.Fatalf("text layer pages %q: want 3, the last empty", doc.Pages)
+	}
+	doc, err = OCR(ctx, data, doc, OCRAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Pages) != 3 {
+		t.Fatalf("%d pages after OCR, want 3", len(doc.Pages))
+	}
+	if doc.Pages[0] != first || doc.Pages[1] != "" {
+		t.Errorf("pages 1 and 2 changed: %q", doc.Pages[:2])
+	}
+	if r := wordRecall(doc.Pages[2], scanText); r < 0.9 {
+		t.Errorf("page 3 word recall %.3f < 0.9:\n%s", r, doc.Pages[2])
+	}
+	if got := strings.Join(doc.Warnings, "; "); got != "text from OCR (page 3)" {
+		t.Errorf("warnings %q, want text from OCR (page 3)", got)
+	}
+}
+
+// TestOCRAutoLeavesTextPDFAlone: a document with text on every page is
+// returned as it is, without running anything (PATH is empty).
+func TestOCRAutoLeavesTextPDFAlone(t *testing.T) {
+	d := &pdfgen.Doc{}
+	textPage(d, scanText)
+	data := d.Bytes()
+	doc, err := Extract(context.Background(), data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := doc.Text()
+	t.Setenv("PATH", t.TempDir())
+	got, err := OCR(context.Background(), data, doc, OCRAuto)
+	if err != nil || got.Text() != before || len(got.Warnings) != 0 {
+		t.Errorf("OCR auto on a text PDF: err %v, warnings %q, text changed %v", err, got.Warnings, got.Text() != before)
+	}
+}
+
+// TestOCRForce replaces a text layer with what OCR reads.
+func TestOCRForce(t *testing.T) {
+	needOCR(t)
+	d := &pdfgen.Doc{}
+	textPage(d, scanText)
+	textPage(d, "A second page on equity valuations at 18.5 times forward earnings.")
+	data := d.Bytes()
+	doc, err := Extract(context.Background(), data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Pages[0] = "stale"
+	doc, err = OCR(context.Background(), data, doc, OCRForce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := wordRecall(doc.Pages[0], scanText); r < 0.9 {
+		t.Errorf("page 1 word recall %.3f < 0.9:\n%s", r, doc.Pages[0])
+	}
+	if !strings.Contains(doc.Pages[1], "18.5 times forward earnings") {
+		t.Errorf("page 2 = %q", doc.Pages[1])
+	}
+	if got := strings.Join(doc.Warnings, "; "); got != "text from OCR (--ocr force: pages 1-2)" {
+		t.Errorf("warnings %q", got)
+	}
+}
+
+// TestOCRMissingEngine names the packages to install when the programs
+// are not on PATH.
+func TestOCRMissingEngine(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 100, 100))
+	d := &pdfgen.Doc{}
+	d.NewPage().Image(img, 0, 0, 612, 792)
+	t.Setenv("PATH", t.TempDir())
+	_, err := OCR(context.Background(), d.Bytes(), nil, OCRAuto)
+	if !errors.Is(err, ErrNoOCR) {
+		t.Fatalf("err = %v, want ErrNoOCR", err)
+	}
+	for _, want := range []string{"poppler-utils tesseract-ocr tesseract-ocr-eng", "not found on PATH: pdfinfo, pdfimages, pdftoppm, tesseract"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// TestOCRBlankPagesOnly: an image-less, text-less PDF stays ErrNoText.
+func TestOCRBlankPagesOnly(t *testing.T) {
+	needOCR(t)
+	d := &pdfgen.Doc{}
+	d.NewPage()
+	_, err := OCR(context.Background(), d.Bytes(), nil, OCRAuto)
+	if !errors.Is(err, ErrNoText) {
+		t.Fatalf("err = %v, want ErrNoText", err)
+	}
+	// A blank image is OCRed, and found empty.
+	d = &pdfgen.Doc{}
+	white := image.NewGray(image.Rect(0, 0, 200, 200))
+	for i := range white.Pix {
+		white.Pix[i] = 255
+	}
+	d.NewPage().Image(white, 0, 0, 612, 792)
+	_, err = OCR(context.Background(), d.Bytes(), nil, OCRAuto)
+	if !errors.Is(err, ErrNoText) || !strings.Contains(err.Error(), "OCR of page 1 found no text either") {
+		t.Fatalf("err = %v, want ErrNoText saying OCR found nothing", err)
+	}
+}
+
+func TestOCRBadMode(t *testing.T) {
+	if _, err := OCR(context.Background(), nil, nil, "always"); err == nil || !strings.Contains(err.Error(), "want auto, off or force") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestPageList(t *testing.T) {
+	for _, c := range []struct {
+		in   []int
+		want string
+	}{
+		{[]int{3}, "page 3"},
+		{[]int{1, 2}, "pages 1-2"},
+		{[]int{1, 2, 3, 4, 7, 9, 10}, "pages 1-4, 7, 9-10"},
+	} {
+		if got := pageList(c.in); got != c.want {
+			t.Errorf("pageList(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestRunToolOutputCap: a tool printing past its cap is stopped and
+// reported, not read to the end.
+func TestRunToolOutputCap(t *testing.T) {
+	if _, err := exec.LookPath("yes"); err != nil {
+		t.Skip("no yes(1)")
+	}
+	res, err := runTool(context.Background(), nil, 1000, nil, "yes")
+	if !errors.Is(err, errOutputLimit) {
+		t.Fatalf("err = %v, want errOutputLimit", err)
+	}
+	if len(res.stdout) != 1000 {
+		t.Errorf("kept %d bytes, want 1000", len(res.stdout))
+	}
+}
+
+// TestRunToolContext: a tool still running when the context ends is
+// killed and reported as ErrTimeout.
+func TestRunToolContext(t *testing.T) {
+	if _, err := exec.LookPath("sleep"); err != nil {
+		t.Skip("no sleep(1)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := runTool(ctx, nil, 1000, nil, "sleep", "60")
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+}

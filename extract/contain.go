@@ -23,6 +23,8 @@ type Request struct {
 	// ContentType is the Content-Type header a fetched body came with.
 	ContentType string
 	PDFEngine   string
+	// OCR is the loaders' Options.OCR.
+	OCR string
 	// PDFPassword travels with the request (over a pipe, never on a
 	// command line or in the environment).
 	PDFPassword string
@@ -35,6 +37,7 @@ func (r *Raw) Request() *Request {
 	q := &Request{Kind: r.Kind, Source: r.Source, SHA256: r.SHA256, Data: r.Data, Timeout: r.opts.timeout()}
 	if r.opts != nil {
 		q.ContentType, q.PDFEngine, q.PDFPassword = r.opts.contentType, r.opts.PDFEngine, r.opts.PDFPassword
+		q.OCR = r.opts.OCR
 	}
 	return q
 }
@@ -44,7 +47,7 @@ func (r *Raw) Request() *Request {
 func (q *Request) Decode(ctx context.Context) (*schema.Document, error) {
 	ctx, cancel := context.WithTimeout(ctx, q.Timeout)
 	defer cancel()
-	o := &Options{PDFEngine: q.PDFEngine, PDFPassword: q.PDFPassword, Timeout: q.Timeout, contentType: q.ContentType}
+	o := &Options{PDFEngine: q.PDFEngine, OCR: q.OCR, PDFPassword: q.PDFPassword, Timeout: q.Timeout, contentType: q.ContentType}
 	return decode(ctx, q.Kind, q.Source, q.Data, q.SHA256, o)
 }
 

@@ -26,6 +26,10 @@ type Options struct {
 	// PDFEngine selects the PDF text engine: "auto" (default), "builtin"
 	// or "pdftotext".
 	PDFEngine string
+	// OCR says which PDF pages to read with OCR: "auto" (default: pages
+	// with no text that draw images, when the engine is installed), "off"
+	// or "force" (every page).
+	OCR string
 	// PDFPassword opens PDFs encrypted with a user password (the empty
 	// password is always tried).
 	PDFPassword string

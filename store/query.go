@@ -411,6 +411,19 @@ type ExportRecord struct {
 	Document   ExportDocument  `json:"document"`
 	Run        ExportRun       `json:"run"`
 	Extraction json.RawMessage `json:"extraction"`
+	// DataPoints locates each data point of Extraction in the document.
+	DataPoints []ExportDataPoint `json:"data_points,omitempty"`
+}
+
+// ExportDataPoint is where one data point of an exported extraction
+// stands: its quote's characters in the document's text and their page.
+type ExportDataPoint struct {
+	Thesis    int  `json:"thesis"`     // 0-based index in extraction.theses
+	DataPoint int  `json:"data_point"` // 0-based index in that thesis' data_points
+	CharStart *int `json:"char_start"` // null when the quote was not found
+	CharEnd   *int `json:"char_end"`
+	Grounded  bool `json:"grounded"`
+	Page      *int `json:"page"` // 1-based; null when the document has no pages (not a PDF) or char_start is null
 }
 
 // ExportDocument is the document part of an ExportRecord.
@@ -424,6 +437,8 @@ type ExportDocument struct {
 	Published  string `json:"published"`
 	Tags       string `json:"tags,omitempty"`
 	IngestedAt string `json:"ingested_at"`
+	// Pages is how many pages the document has; 0 (omitted) when unknown.
+	Pages int `json:"pages,omitempty"`
 }
 
 // ExportRun is the run part of an ExportRecord.
@@ -464,9 +479,48 @@ func (db *DB) Export(ctx context.Context, runID int64, fn func(ExportRecord) err
 			return fmt.Errorf("export: %w", err)
 		}
 		rec.Extraction = json.RawMessage(result)
+		if err := db.exportLocations(ctx, &rec); err != nil {
+			return fmt.Errorf("export document %d: %w", d.ID, err)
+		}
 		if err := fn(rec); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// exportLocations fills rec's page count and data point locations.
+func (db *DB) exportLocations(ctx context.Context, rec *ExportRecord) error {
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM document_pages WHERE document_id = ?`,
+		rec.Document.ID).Scan(&rec.Document.Pages); err != nil {
+		return fmt.Errorf("pages: %w", err)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT t.ordinal, p.ordinal, p.char_start, p.char_end, p.grounded, p.page
+		FROM data_points p JOIN theses t ON t.id = p.thesis_id WHERE p.extraction_id = ? ORDER BY t.ordinal, p.ordinal`,
+		rec.Run.ExtractionID)
+	if err != nil {
+		return fmt.Errorf("data points: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l ExportDataPoint
+		var start, end, page sql.NullInt64
+		if err := rows.Scan(&l.Thesis, &l.DataPoint, &start, &end, &l.Grounded, &page); err != nil {
+			return fmt.Errorf("data points: %w", err)
+		}
+		l.CharStart, l.CharEnd, l.Page = nullInt(start), nullInt(end), nullInt(page)
+		rec.DataPoints = append(rec.DataPoints, l)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("data points: %w", err)
+	}
+	return nil
+}
+
+func nullInt(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	n := int(v.Int64)
+	return &n
 }

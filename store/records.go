@@ -226,7 +226,7 @@ var ErrDuplicate = errors.New("duplicate document in this run")
 // with other documents being saved at the same time) has committed.
 func (db *DB) SaveDocument(ctx context.Context, runID int64, doc *schema.Document, out Outcome) (int64, error) {
 	ch := make(chan saved, 1)
-	db.SaveDocumentAsync(ctx, runID, doc, out, func(id int64, err error) { ch <- saved{id, err} })
+	db.submitDocument(ctx, runID, doc, out, false, func(id int64, err error) { ch <- saved{id, err} })
 	r := <-ch
 	return r.id, r.err
 }
@@ -242,13 +242,17 @@ type saved struct {
 // into transactions of up to WriteOptions.MaxDocs; submitting waits while
 // the writer's queue is full.
 func (db *DB) SaveDocumentAsync(ctx context.Context, runID int64, doc *schema.Document, out Outcome, done func(id int64, err error)) {
+	db.submitDocument(ctx, runID, doc, out, true, done)
+}
+
+func (db *DB) submitDocument(ctx context.Context, runID int64, doc *schema.Document, out Outcome, async bool, done func(id int64, err error)) {
 	rows, err := prepareOutcome(out)
 	if err != nil {
 		done(0, fmt.Errorf("save %s: %w", doc.Source, err))
 		return
 	}
 	var docID int64
-	r := &writeReq{async: true, fn: func(ctx context.Context, tx *wtx) error {
+	r := &writeReq{async: async, fn: func(ctx context.Context, tx *wtx) error {
 		docID = 0
 		err := tx.queryRow(ctx, documentBySHASQL, doc.SHA256).Scan(&docID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -291,7 +295,7 @@ func (db *DB) SaveDocumentAsync(ctx context.Context, runID int64, doc *schema.Do
 // document in run, all or nothing, and returns once it has committed.
 func (db *DB) SaveExtraction(ctx context.Context, runID, docID int64, out Outcome) error {
 	ch := make(chan error, 1)
-	db.SaveExtractionAsync(ctx, runID, docID, out, func(err error) { ch <- err })
+	db.submitExtraction(ctx, runID, docID, out, false, func(err error) { ch <- err })
 	return <-ch
 }
 
@@ -299,6 +303,10 @@ func (db *DB) SaveExtraction(ctx context.Context, runID, docID int64, out Outcom
 // once, from another goroutine, when the extraction's transaction has
 // committed or its rows were rolled back.
 func (db *DB) SaveExtractionAsync(ctx context.Context, runID, docID int64, out Outcome, done func(error)) {
+	db.submitExtraction(ctx, runID, docID, out, true, done)
+}
+
+func (db *DB) submitExtraction(ctx context.Context, runID, docID int64, out Outcome, async bool, done func(error)) {
 	fail := func(err error) error {
 		if err != nil && !errors.Is(err, ErrDuplicate) {
 			return fmt.Errorf("save extraction of document %d: %w", docID, err)
@@ -310,7 +318,7 @@ func (db *DB) SaveExtractionAsync(ctx context.Context, runID, docID int64, out O
 		done(fail(err))
 		return
 	}
-	r := &writeReq{async: true, fn: func(ctx context.Context, tx *wtx) error {
+	r := &writeReq{async: async, fn: func(ctx context.Context, tx *wtx) error {
 		return saveExtraction(ctx, tx, runID, docID, rows)
 	}, done: func(err error) { done(fail(err)) }}
 	if err := db.submit(context.WithoutCancel(ctx), r); err != nil {

@@ -21,6 +21,7 @@ type extractFlags struct {
 	force          bool
 	dropUngrounded bool
 	pdfEngine      string
+	ocr            string
 	maxFetchBytes  int64
 	docTimeout     time.Duration
 	docMemory      sizeFlag
@@ -43,6 +44,7 @@ func (f *extractFlags) register(cmd *cobra.Command) {
 func (f *extractFlags) registerLoad(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.pdfEngine, "pdf-engine", "auto", "PDF text engine: auto (builtin, falling back to pdftotext when installed), builtin or pdftotext; env "+pdfPasswordEnv+" opens password-protected PDFs")
+	fs.StringVar(&f.ocr, "ocr", extract.OCRAuto, "OCR of scanned PDF pages: auto (pages with no text that draw images, when tesseract and poppler-utils are installed), off, or force (every page)")
 	fs.Int64Var(&f.maxFetchBytes, "max-fetch-bytes", 25_000_000, "size limit for documents fetched from URLs")
 	fs.DurationVar(&f.docTimeout, "doc-timeout", time.Minute, "time limit for reading and parsing one document; a parser still running then is killed and the document fails")
 	f.docMemory = sizeFlag(worker.DefaultMemory)
@@ -62,6 +64,11 @@ func (f *extractFlags) loadOptions(sb extract.Sandbox) (*extract.Options, error)
 	default:
 		return nil, fmt.Errorf("--pdf-engine %q: want auto, builtin or pdftotext", f.pdfEngine)
 	}
+	switch f.ocr {
+	case extract.OCRAuto, extract.OCROff, extract.OCRForce:
+	default:
+		return nil, fmt.Errorf("--ocr %q: want auto, off or force", f.ocr)
+	}
 	if f.maxFetchBytes <= 0 {
 		return nil, fmt.Errorf("--max-fetch-bytes must be positive")
 	}
@@ -71,7 +78,7 @@ func (f *extractFlags) loadOptions(sb extract.Sandbox) (*extract.Options, error)
 	if f.docMemory < 64<<20 {
 		return nil, fmt.Errorf("--doc-memory %s: a parser needs at least 64MiB", f.docMemory)
 	}
-	return &extract.Options{PDFEngine: f.pdfEngine, MaxFetchBytes: f.maxFetchBytes, PDFPassword: os.Getenv(pdfPasswordEnv),
+	return &extract.Options{PDFEngine: f.pdfEngine, OCR: f.ocr, MaxFetchBytes: f.maxFetchBytes, PDFPassword: os.Getenv(pdfPasswordEnv),
 		Timeout: f.docTimeout, Sandbox: sb}, nil
 }
 

@@ -19,8 +19,8 @@ var (
 	horizons     = []string{"0-2 Year", "1-3 Year", "0-5 Year", "12-24 months", "0-1 Year"}
 	sectors      = []string{"regional banks", "refiners", "semiconductors", "utilities", "homebuilders", "insurers",
 		"airlines", "miners", "software", "retailers", "REITs", "shipping", "autos", "telecoms", "chemicals", "media"}
-	verbs    = []string{"rerate", "normalise", "compress", "recover", "diverge", "outperform", "lag", "stabilise"}
-	drivers  = []string{"deposit costs peak", "capacity comes online", "margins revert", "rates fall", "spreads widen",
+	verbs   = []string{"rerate", "normalise", "compress", "recover", "diverge", "outperform", "lag", "stabilise"}
+	drivers = []string{"deposit costs peak", "capacity comes online", "margins revert", "rates fall", "spreads widen",
 		"demand slows", "inventories rebuild", "capex rises", "credit tightens", "earnings revise"}
 	measures = []string{"spread over Treasuries", "EV/EBITDA", "net debt to EBITDA", "EPS growth", "free cash flow yield",
 		"loan growth", "deposit beta", "capacity utilisation", "gross margin", "default rate", "share buybacks",

@@ -71,14 +71,17 @@ const (
 
 // Event reports the outcome of one item.
 type Event struct {
-	Item        Item
-	Status      Status
-	DocumentID  int64
-	Title       string
-	Kind        string
-	DataPoints  int
-	Ungrounded  int
-	Dropped     int // ungrounded data points dropped
+	Item       Item
+	Status     Status
+	DocumentID int64
+	Title      string
+	Kind       string
+	DataPoints int
+	Ungrounded int
+	Dropped    int // ungrounded data points dropped
+	// NoTheses is set when the document was extracted without error but
+	// no thesis was found in it (stored, with a warning).
+	NoTheses    bool
 	Err         error
 	Usage       schema.Usage
 	Duration    time.Duration
@@ -89,8 +92,10 @@ type Event struct {
 type Summary struct {
 	OK, Failed, Duplicate, Cached, Interrupted int
 	DataPoints, Ungrounded                     int
-	Usage                                      schema.Usage
-	Elapsed                                    time.Duration
+	// NoTheses counts the documents stored ok without any thesis.
+	NoTheses int
+	Usage    schema.Usage
+	Elapsed  time.Duration
 	// Aborted is the error that stopped the run early (see
 	// extract.ErrAbortRun), or nil.
 	Aborted error
@@ -109,6 +114,9 @@ func (s *Summary) Add(e Event) {
 		s.Cached++
 	case Interrupted:
 		s.Interrupted++
+	}
+	if e.Status == OK && e.NoTheses {
+		s.NoTheses++
 	}
 	s.DataPoints += e.DataPoints
 	s.Ungrounded += e.Ungrounded
@@ -229,6 +237,9 @@ func (p *Pipeline) Complete(ctx context.Context, runID, docID int64, res *schema
 		if err == nil {
 			out.Extraction = res.Extraction
 		}
+		for _, w := range res.Warnings {
+			p.logger().Warn("extraction warning", "document", docID, "warning", w)
+		}
 	}
 	if err != nil {
 		out.Err = fmt.Errorf("extract: %w", err)
@@ -259,6 +270,7 @@ func (p *Pipeline) finishAsync(ctx context.Context, runID int64, doc *schema.Doc
 		for _, t := range out.Extraction.Theses {
 			ev.DataPoints += len(t.DataPoints)
 		}
+		ev.NoTheses = len(out.Extraction.Theses) == 0
 	}
 	ev.Usage = out.Usage
 
@@ -403,6 +415,7 @@ func (s *Summary) Merge(o Summary) {
 	s.Interrupted += o.Interrupted
 	s.DataPoints += o.DataPoints
 	s.Ungrounded += o.Ungrounded
+	s.NoTheses += o.NoTheses
 	s.Usage.Add(o.Usage)
 	s.Elapsed += o.Elapsed
 	if s.Aborted == nil {

@@ -231,6 +231,8 @@ func (e *Extractor) batchResult(mode Mode, l batchOutputLine) (*schema.Result, e
 		res.Extraction, err = parseAnswer(text)
 		if err != nil {
 			err = fmt.Errorf("%w: %w", ErrInvalidOutput, err)
+		} else {
+			res.Warnings = schema.CheckAnswer(res.Extraction)
 		}
 	}
 	if err != nil {

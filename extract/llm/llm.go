@@ -423,6 +423,8 @@ func (e *Extractor) Extract(ctx context.Context, doc *schema.Document) (*schema.
 		return res, err
 	}
 	res.Extraction = x
+	// Beyond the schema: dates, placeholder names, no thesis at all.
+	res.Warnings = append(res.Warnings, schema.CheckAnswer(x)...)
 	return res, nil
 }
 

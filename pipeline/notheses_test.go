@@ -14,7 +14,9 @@ import (
 // object does, and warns about it as the LLM extractor does.
 type emptyExtractor struct{}
 
-func (emptyExtractor) Info() extract.Info { return extract.Info{Extractor: "test", PromptVersion: "t1"} }
+func (emptyExtractor) Info() extract.Info {
+	return extract.Info{Extractor: "test", PromptVersion: "t1"}
+}
 
 func (emptyExtractor) Extract(context.Context, *schema.Document) (*schema.Result, error) {
 	x := &schema.Extraction{Theses: []schema.Thesis{}}

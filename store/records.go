@@ -103,6 +103,20 @@ func (db *DB) SetRunStatus(ctx context.Context, id int64, status string) error {
 	if err != nil {
 		return fmt.Errorf("set run %d %s: %w", id, status, err)
 	}
+	// A run may have grown the database many times over: refresh the
+	// query planner's statistics where they are stale. Best effort: a run
+	// is not failed for its statistics.
+	db.Optimize(ctx)
+	return nil
+}
+
+// Optimize runs PRAGMA optimize over every table: tables that grew or
+// shrank a lot since their statistics were gathered are analyzed again
+// (approximately, so that it stays fast on a large database).
+func (db *DB) Optimize(ctx context.Context) error {
+	if _, err := db.w.ExecContext(ctx, `PRAGMA optimize = 0x10002`); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
 	return nil
 }
 

@@ -306,8 +306,9 @@ func (a *app) runsCommand() *cobra.Command {
 		Use:   "runs",
 		Short: "List ingest and re-extraction runs",
 		Long: `Runs lists every run, newest first: when it ran, with which extractor,
-model and prompt version, how many documents succeeded or failed, tokens
-and estimated cost.`,
+model and prompt version, how many documents succeeded or failed (and, in
+no_theses, how many of those that succeeded hold no thesis), tokens and
+estimated cost.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := formatFor(a.stdout, format)
@@ -323,11 +324,15 @@ and estimated cost.`,
 			if err != nil {
 				return err
 			}
-			cols := []string{"id", "kind", "status", "started_at", "extractor", "model", "prompt_version", "ok", "failed", "skipped", "data_points", "ungrounded", "prompt_tokens", "completion_tokens", "cost_usd"}
+			noTheses, err := db.NoThesisCounts(cmd.Context())
+			if err != nil {
+				return err
+			}
+			cols := []string{"id", "kind", "status", "started_at", "extractor", "model", "prompt_version", "ok", "failed", "skipped", "data_points", "ungrounded", "no_theses", "prompt_tokens", "completion_tokens", "cost_usd"}
 			rows := make([][]any, len(runs))
 			for i, r := range runs {
 				rows[i] = []any{r.ID, r.Kind, r.Status, r.StartedAt, r.Extractor, r.Model, r.PromptVersion, r.DocumentsOK, r.DocumentsFailed,
-					r.DocumentsSkipped, r.DataPoints, r.Ungrounded, r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.CostUSD}
+					r.DocumentsSkipped, r.DataPoints, r.Ungrounded, noTheses[r.ID], r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.CostUSD}
 			}
 			return writeRows(a.stdout, format, cols, rows)
 		},

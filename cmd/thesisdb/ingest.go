@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -189,14 +190,24 @@ func (a *app) walkFolder(dir string) ([]string, error) {
 
 // startRun builds the pipeline from the extraction flags and records a run.
 func (a *app) startRun(ctx context.Context, db *store.DB, ef *extractFlags, kind string, params map[string]any) (*pipeline.Pipeline, int64, error) {
-	ex, err := ef.extractor(a.log)
-	if err != nil {
-		return nil, 0, err
-	}
-	info := ex.Info()
 	if params == nil {
 		params = map[string]any{}
 	}
+	ex, err := ef.extractor(a.log)
+	if err != nil {
+		if errors.Is(err, extract.ErrAbortRun) {
+			// The server cannot serve any document (unreachable, key
+			// refused, context too small): the run fails before any.
+			if id, rerr := db.StartRun(ctx, store.RunSpec{Kind: kind, Extractor: "llm", Model: ef.llm.model,
+				SchemaVersion: schema.Version, Params: params}); rerr == nil {
+				if rerr = db.SetRunStatus(context.WithoutCancel(ctx), id, store.RunFailed); rerr == nil {
+					err = fmt.Errorf("run %d failed before any document: %w", id, err)
+				}
+			}
+		}
+		return nil, 0, err
+	}
+	info := ex.Info()
 	params["concurrency"] = ef.concurrency
 	params["force"] = ef.force
 	params["drop_ungrounded"] = ef.dropUngrounded
@@ -282,8 +293,16 @@ func (a *app) printSummary(runID int64, s pipeline.Summary, status string) {
 	if s.Ungrounded > 0 {
 		fmt.Fprintf(a.stderr, " (%d ungrounded)", s.Ungrounded)
 	}
+	if s.NoTheses > 0 {
+		fmt.Fprintf(a.stderr, "; %s without any thesis", plural(s.NoTheses, "document"))
+	}
 	if u := s.Usage; u.Requests > 0 || u.PromptTokens > 0 {
-		fmt.Fprintf(a.stderr, "; tokens: %d prompt (%d cached), %d completion; est. cost $%.4f", u.PromptTokens, u.CachedPromptTokens, u.CompletionTokens, u.CostUSD)
+		fmt.Fprintf(a.stderr, "; tokens: %d prompt (%d cached), %d completion", u.PromptTokens, u.CachedPromptTokens, u.CompletionTokens)
+		if u.CostUSD > 0 {
+			fmt.Fprintf(a.stderr, "; est. cost $%.4f", u.CostUSD)
+		} else {
+			fmt.Fprint(a.stderr, "; cost unknown")
+		}
 	}
 	fmt.Fprintf(a.stderr, "; %.1fs\n", s.Elapsed.Seconds())
 	if s.Failed > 0 {

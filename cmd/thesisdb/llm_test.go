@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,5 +84,200 @@ func TestIngestWithLLM(t *testing.T) {
 		strings.NewReader(""), &out, &errb)
 	if code != 0 || len(srv.Requests()) != 1 || !strings.Contains(errb.String(), "duplicate") {
 		t.Errorf("second ingest: exit %d, %d requests:\n%s", code, len(srv.Requests()), errb.String())
+	}
+}
+
+// llmRun runs thesisdb against the OpenAI-compatible server at baseURL,
+// without a key or a model unless the arguments name one.
+func llmRun(t *testing.T, baseURL string, args ...string) (string, string, int) {
+	t.Helper()
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", baseURL)
+	t.Setenv("THESISDB_MODEL", "")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// sqlRows runs a query with thesisdb query and decodes its JSON rows.
+func sqlRows(t *testing.T, db, q string) []map[string]any {
+	t.Helper()
+	out, stderr, code := llmRun(t, "", "--db", db, "query", "--format", "json", q)
+	if code != 0 {
+		t.Fatalf("query %s: %s", q, stderr)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("query %s: %v: %s", q, err, out)
+	}
+	return rows
+}
+
+func TestIngestDiscoversLlamaServer(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Discover(llmtest.LlamaServer("/models/qwen2.5-7b-instruct-q4_k_m.gguf", 16384, 3))
+	srv.Otherwise(func(llmtest.Request) llmtest.Response { return llmtest.Completion(answer) })
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	_, stderr, code := llmRun(t, srv.BaseURL(), "--db", db, "ingest", "../../samples/market-commentary.txt")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	first, _, _ := strings.Cut(stderr, "\n")
+	for _, want := range []string{"extracting with an LLM", "kind=llama-server", "model=qwen2.5-7b-instruct-q4_k_m.gguf", "server_context=16384", "slots=3", "max_context=16384", "cost=\"unknown"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first log line lacks %s:\n%s", want, first)
+		}
+	}
+	if !strings.Contains(stderr, "cost unknown") || strings.Contains(stderr, "est. cost") {
+		t.Errorf("summary prices a local model:\n%s", stderr)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1 || reqs[0].Body["model"] != "qwen2.5-7b-instruct-q4_k_m.gguf" {
+		t.Fatalf("requests %d, model %v", len(reqs), reqs[0].Body["model"])
+	}
+	rows := sqlRows(t, db, "SELECT r.model, r.cost_usd, json_extract(r.params, '$.concurrency') AS concurrency, e.model AS emodel FROM runs r JOIN extractions e ON e.run_id = r.id")
+	if len(rows) != 1 || rows[0]["model"] != "qwen2.5-7b-instruct-q4_k_m.gguf" || rows[0]["emodel"] != "qwen2.5-7b-instruct-q4_k_m.gguf" ||
+		rows[0]["cost_usd"] != float64(0) || rows[0]["concurrency"] != float64(3) {
+		t.Errorf("run %v; want the served model, no cost, one document per slot", rows)
+	}
+}
+
+func TestIngestDiscoveryAnswersOfOllamaAndVLLM(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		discovery map[string]llmtest.Response
+		args      []string
+		want      []string // in the first log line, or the error
+		code      int
+	}{
+		{"ollama num_ctx", llmtest.Ollama(map[string]int{"qwen2.5:7b": 32768}, 8192, 0), nil,
+			[]string{"kind=ollama", "model=qwen2.5:7b", "server_context=8192", "max_context=8192"}, 0},
+		{"ollama, --max-context overrides", llmtest.Ollama(map[string]int{"qwen2.5:7b": 32768}, 8192, 0), []string{"--max-context", "6000"},
+			[]string{"kind=ollama", "max_context=6000"}, 0},
+		{"ollama, several models", llmtest.Ollama(map[string]int{"qwen2.5:7b": 32768, "llama3.1:8b": 131072}, 0, 0), nil,
+			[]string{"serves 2 models", "choose one with --model"}, 1},
+		{"vllm", llmtest.VLLM("Qwen/Qwen2.5-7B-Instruct", 12288), nil,
+			[]string{"kind=vllm", "model=Qwen/Qwen2.5-7B-Instruct", "server_context=12288"}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := llmtest.New(t)
+			srv.Discover(c.discovery)
+			srv.Otherwise(func(llmtest.Request) llmtest.Response { return llmtest.Completion(answer) })
+			db := filepath.Join(t.TempDir(), "t.sqlite")
+			args := append([]string{"--db", db, "ingest"}, c.args...)
+			_, stderr, code := llmRun(t, srv.BaseURL(), append(args, "../../samples/market-commentary.txt")...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d:\n%s", code, c.code, stderr)
+			}
+			first, _, _ := strings.Cut(stderr, "\n")
+			if c.code != 0 {
+				first = stderr
+			}
+			for _, w := range c.want {
+				if !strings.Contains(first, w) {
+					t.Errorf("lacks %q:\n%s", w, first)
+				}
+			}
+		})
+	}
+}
+
+func TestIngestServerDownFromTheStart(t *testing.T) {
+	srv := llmtest.New(t)
+	base := srv.BaseURL()
+	srv.Close()
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	_, stderr, code := llmRun(t, base, "--db", db, "ingest", "../../samples")
+	if code == 0 {
+		t.Fatalf("exit 0 with the server down:\n%s", stderr)
+	}
+	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !strings.Contains(stderr, "OPENAI_BASE_URL") ||
+		!strings.Contains(stderr, "connection refused") || !strings.Contains(stderr, "failed before any document") {
+		t.Errorf("want one message naming OPENAI_BASE_URL:\n%s", stderr)
+	}
+	if rows := sqlRows(t, db, "SELECT status, (SELECT count(*) FROM documents) AS docs FROM runs"); len(rows) != 1 || rows[0]["status"] != "failed" || rows[0]["docs"] != float64(0) {
+		t.Errorf("runs %v; want one failed run, nothing stored", rows)
+	}
+}
+
+func TestIngestStopsAfterConnectionFailures(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Script(llmtest.Completion(answer))
+	srv.Otherwise(func(llmtest.Request) llmtest.Response { return llmtest.Response{Hang: true} })
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	_, stderr, code := llmRun(t, srv.BaseURL(), "--db", db, "ingest", "--retries", "0", "--concurrency", "1", "--model", "m", "../../samples")
+	if code == 0 {
+		t.Fatalf("exit 0:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "3 requests in a row could not connect") || !strings.Contains(stderr, "OPENAI_BASE_URL") {
+		t.Errorf("no run-level stop:\n%s", stderr)
+	}
+	// One ok, two failed before the breaker; the third is not stored and
+	// the rest never sent.
+	if srv.Calls() != 4 {
+		t.Errorf("%d chat calls, want 4", srv.Calls())
+	}
+	rows := sqlRows(t, db, "SELECT r.status, (SELECT count(*) FROM extractions) AS n, (SELECT count(*) FROM extractions WHERE status = 'ok') AS ok FROM runs r")
+	if len(rows) != 1 || rows[0]["status"] != "failed" || rows[0]["n"] != float64(3) || rows[0]["ok"] != float64(1) {
+		t.Errorf("runs %v; want a failed run with 3 extractions stored, 1 ok", rows)
+	}
+}
+
+func TestIngestContextTooSmallIsOneError(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Discover(llmtest.LlamaServer("/m/small.gguf", 1024, 1))
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	_, stderr, code := llmRun(t, srv.BaseURL(), "--db", db, "ingest", "../../samples")
+	if code == 0 || strings.Count(stderr, "--max-context is 1024 tokens but the prompt alone needs about") != 1 {
+		t.Fatalf("exit %d; want one run-level error:\n%s", code, stderr)
+	}
+	if srv.Calls() != 0 {
+		t.Errorf("%d chat calls", srv.Calls())
+	}
+	if strings.Contains(stderr, "failed     ") {
+		t.Errorf("per-document failures:\n%s", stderr)
+	}
+}
+
+func TestIngestRealLlamaServer(t *testing.T) {
+	l := llmtest.StartLlama(t, "-c", "8192", "-np", "2")
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	_, stderr, code := llmRun(t, l.BaseURL(), "--db", db, "ingest", "../../samples/market-commentary.txt", "../../samples/research-note-japan.md")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s\nserver:\n%s", code, stderr, l.Log())
+	}
+	for _, want := range []string{"kind=llama-server", "model=shortest.gguf", "server_context=4096", "slots=2", "2 documents without any thesis", "cost unknown"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	rows := sqlRows(t, db, "SELECT r.model, r.cost_usd, r.prompt_tokens, d.warnings FROM runs r JOIN extractions e ON e.run_id = r.id JOIN documents d ON d.id = e.document_id WHERE e.status = 'ok'")
+	if len(rows) != 2 {
+		t.Fatalf("rows %v", rows)
+	}
+	for _, r := range rows {
+		if r["model"] != "shortest.gguf" || r["cost_usd"] != float64(0) || r["prompt_tokens"] == float64(0) || !strings.Contains(fmt.Sprint(r["warnings"]), "no thesis") {
+			t.Errorf("row %v", r)
+		}
+	}
+	out, _, _ := llmRun(t, "", "--db", db, "runs", "--format", "json")
+	if !strings.Contains(out, `"no_theses": 2`) {
+		t.Errorf("runs: %s", out)
+	}
+
+	// Tools without --jinja: one run-level error with the advice.
+	_, stderr, code = llmRun(t, l.BaseURL(), "--db", db, "ingest", "--force", "--llm-mode", "tools", "../../samples/market-commentary.txt")
+	if code == 0 || !strings.Contains(stderr, "restart it with --jinja") {
+		t.Errorf("tools without --jinja: exit %d:\n%s", code, stderr)
+	}
+
+	// The server gone: the next run fails before any document.
+	l.Kill()
+	_, stderr, code = llmRun(t, l.BaseURL(), "--db", db, "ingest", "--force", "../../samples/blog-post.html")
+	if code == 0 || !strings.Contains(stderr, "OPENAI_BASE_URL") {
+		t.Errorf("server down: exit %d:\n%s", code, stderr)
+	}
+	if rows := sqlRows(t, db, "SELECT status FROM runs ORDER BY id"); len(rows) != 3 || rows[1]["status"] != "failed" || rows[2]["status"] != "failed" {
+		t.Errorf("runs %v; want done, failed, failed", rows)
 	}
 }

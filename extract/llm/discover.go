@@ -272,7 +272,7 @@ func (d *discoverer) models(ctx context.Context, s *Server) error {
 func unwrapNet(err error) error {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
-		return fmt.Errorf("%s: %w", op.Op, op.Err)
+		return op.Err
 	}
 	return err
 }

@@ -20,16 +20,23 @@ import (
 )
 
 func (a *app) textCommand() *cobra.Command {
-	var asJSON bool
+	var asJSON, pages bool
 	var ef extractFlags
 	cmd := &cobra.Command{
 		Use:   "text PATH|URL",
 		Short: "Print the cleaned text a document loads to",
 		Long: `Text loads one file or URL exactly as ingest would and prints the cleaned
 text the extractors read, for checking loaders. With --json it prints
-{"kind","title","author","published","text"}.`,
+{"kind","title","author","published","text"}.
+
+--pages marks where each page of a PDF starts with a line "--- page N ---"
+before it (an empty page is its marker alone); with --json it adds
+"pages": [{"page","char_start","char_end"}], in characters of "text" as
+data_points.char_start counts them. Other documents have no pages: their
+text is printed as it is, with a note on stderr.`,
 		Example: `  thesisdb text samples/research-platform.html
-  thesisdb text --json https://example.com/post.html | jq .title`,
+  thesisdb text --json https://example.com/post.html | jq .title
+  thesisdb text --pages samples/research-note-semis.pdf`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := ef.loadOptions(a.sandbox(1, int64(ef.docMemory)))
@@ -46,22 +53,37 @@ text the extractors read, for checking loaders. With --json it prints
 			for _, w := range doc.Warnings {
 				a.log.Warn(w, "source", doc.Source)
 			}
+			if pages && len(doc.PageStarts) == 0 {
+				a.log.Info("the document has no pages (only PDFs have): printed without page markers", "source", doc.Source)
+			}
 			if !asJSON {
+				if pages && len(doc.PageStarts) > 0 {
+					return writePaged(a.stdout, doc)
+				}
 				_, err := fmt.Fprintln(a.stdout, doc.Text)
 				return err
 			}
+			out := struct {
+				Kind      string     `json:"kind"`
+				Title     string     `json:"title"`
+				Author    string     `json:"author"`
+				Published string     `json:"published"`
+				Text      string     `json:"text"`
+				Pages     []pageSpan `json:"pages,omitzero"`
+			}{doc.Kind, doc.Title, doc.Author, doc.Published, doc.Text, nil}
+			if pages {
+				out.Pages = pageSpans(doc)
+				if out.Pages == nil {
+					out.Pages = []pageSpan{}
+				}
+			}
 			enc := json.NewEncoder(a.stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(struct {
-				Kind      string `json:"kind"`
-				Title     string `json:"title"`
-				Author    string `json:"author"`
-				Published string `json:"published"`
-				Text      string `json:"text"`
-			}{doc.Kind, doc.Title, doc.Author, doc.Published, doc.Text})
+			return enc.Encode(out)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print kind, title, author, published and text as JSON")
+	cmd.Flags().BoolVar(&pages, "pages", false, `mark where each page of a PDF starts ("--- page N ---"; "pages" with --json)`)
 	ef.registerLoad(cmd)
 	return cmd
 }

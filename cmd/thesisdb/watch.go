@@ -79,6 +79,7 @@ File-system events are only hints: the folder is also rescanned every
 				return err
 			}
 			w.Pipeline, w.RunID = p, runID
+			w.Options.Concurrency = ef.concurrency // the LLM server's slots, when it said
 			enc := json.NewEncoder(a.stdout)
 			w.OnEvent = func(e inbox.Event) {
 				a.printWatchEvent(w, e)
@@ -96,7 +97,7 @@ File-system events are only hints: the folder is also rescanned every
 			if o.Once {
 				how = "once"
 			}
-			a.log.Info("watching", "inbox", args[0], "run", runID, "mode", how, "settle", o.Settle, "concurrency", o.Concurrency)
+			a.log.Info("watching", "inbox", args[0], "run", runID, "mode", how, "settle", o.Settle, "concurrency", w.Options.Concurrency)
 			sum, err := w.Run(ctx)
 			if err != nil {
 				db.SetRunStatus(context.WithoutCancel(ctx), runID, store.RunFailed)

@@ -14,10 +14,15 @@
 //	vLLM:         OPENAI_BASE_URL=http://localhost:8000/v1   THESISDB_MODEL=<served model name>
 //	LM Studio:    OPENAI_BASE_URL=http://localhost:1234/v1   THESISDB_MODEL=<loaded model id>
 //
-// Set Config.MaxContext to the context window the server really gives a
-// request (llama-server's --ctx-size divided by its --parallel slots;
-// Ollama's num_ctx, 4096 by default in older versions): longer documents are
-// split into parts that fit.
+// Discover asks the server, once, what it serves: the model, the context
+// window one request really gets (llama-server's --ctx-size divided by its
+// --parallel slots; Ollama's loaded context or num_ctx; vLLM's
+// max_model_len) and the slots. Set Config.MaxContext, Model and Kind from
+// it: longer documents are split into parts that fit. A server that still
+// cuts a prompt (it reports reading far fewer prompt tokens than were
+// sent) is caught: the answer is discarded, the context lowered and the
+// document split. Three requests in a row without a connection stop the
+// run (ErrUnreachable).
 //
 // # Output modes
 //
@@ -29,12 +34,14 @@
 //     syntactically valid JSON (llama.cpp ignores "strict" and does not show
 //     the schema to the model, so the prompt must). LM Studio rejects it.
 //   - tools: one function whose parameters are the schema, and tool_choice
-//     forcing the model to call it; for servers with tool calling but no
-//     response_format.
+//     "required" forcing the model to call it (llama.cpp rejects the object
+//     form naming the function); for servers with tool calling but no
+//     response_format. llama-server needs --jinja for tools (ErrNeedsJinja).
 //   - auto (default): json_schema first; when the server answers 400 that
 //     the format is unsupported, or cannot compile the schema (llama.cpp's
-//     500 "JSON schema conversion failed"), fall back to json_object, then
-//     tools, once, and keep that mode for the rest of the run.
+//     500 "JSON schema conversion failed"), or answers a json_schema request
+//     with something that is not JSON at all, fall back to json_object,
+//     then tools, once, and keep that mode for the rest of the run.
 //
 // Whatever the mode, every answer is validated locally against the JSON
 // Schema and the semantic rules (schema.Parse); an invalid answer is sent
@@ -50,8 +57,8 @@
 // Retry-After and retry-after-ms), per-attempt timeouts and the RPM/TPM
 // limits live in the HTTP client under go-openai. Every Result carries the
 // tokens used (prompt, completion, cached prompt) and their cost from the
-// price table (DefaultPrices, overridable; 0 for unknown and local
-// models).
+// price table (DefaultPrices, OpenAI's, apply on OpenAI only; Config.Prices
+// anywhere; 0 for a model without a known price).
 package llm
 
 import (

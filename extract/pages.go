@@ -74,6 +74,26 @@ func cleanMarked(s string, marks []int) (string, []int) {
 		}
 	)
 	for i := 0; i < len(s); {
+		if c := s[i]; c > ' ' && c < utf8.RuneSelf && c != 0x7f {
+			// A run of printable ASCII other than space is kept as it is.
+			flushLines()
+			for j, sp := range spaces {
+				emit(sp, spaceSrc[j])
+			}
+			spaces, spaceSrc = spaces[:0], spaceSrc[:0]
+			j := i + 1
+			for j < len(s) && s[j] > ' ' && s[j] < utf8.RuneSelf && s[j] != 0x7f {
+				j++
+			}
+			for k < len(marks) && marks[k] < j {
+				at[k] = n + max(marks[k]-i, 0)
+				k++
+			}
+			b.WriteString(s[i:j])
+			n += j - i
+			i = j
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		src := i
 		i += size

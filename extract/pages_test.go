@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,4 +159,30 @@ func TestNonPDFHasNoPages(t *testing.T) {
 	if doc.PageStarts != nil {
 		t.Errorf("a text file has PageStarts %v", doc.PageStarts)
 	}
+}
+
+// BenchmarkPagedText compares PagedText with CleanText of the joined
+// pages, on a long generated document of 200 pages.
+func BenchmarkPagedText(b *testing.B) {
+	var pages []string
+	for i := range 200 {
+		var sb strings.Builder
+		for j := range 60 {
+			fmt.Fprintf(&sb, "Line %d of page %d: revenue rose 12%% to €4,1%02d million  \n", j, i, j)
+		}
+		pages = append(pages, sb.String())
+	}
+	joined := (&pdfdoc.Document{Pages: pages}).Text()
+	b.Run("fn=CleanText", func(b *testing.B) {
+		b.SetBytes(int64(len(joined)))
+		for b.Loop() {
+			CleanText((&pdfdoc.Document{Pages: pages}).Text())
+		}
+	})
+	b.Run("fn=PagedText", func(b *testing.B) {
+		b.SetBytes(int64(len(joined)))
+		for b.Loop() {
+			PagedText(pages)
+		}
+	})
 }

@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/thesisdb/thesisdb/extract"
 	"github.com/thesisdb/thesisdb/extract/llm/llmtest"
+	"github.com/thesisdb/thesisdb/schema"
 )
 
 // answer is what a model would return for samples/market-commentary.txt:
@@ -279,5 +283,62 @@ func TestIngestRealLlamaServer(t *testing.T) {
 	}
 	if rows := sqlRows(t, db, "SELECT status FROM runs ORDER BY id"); len(rows) != 3 || rows[1]["status"] != "failed" || rows[2]["status"] != "failed" {
 		t.Errorf("runs %v; want done, failed, failed", rows)
+	}
+}
+
+// killAfterFirst kills the LLM server once its first document is done.
+type killAfterFirst struct {
+	extract.Extractor
+	once sync.Once
+	kill func()
+}
+
+func (k *killAfterFirst) Extract(ctx context.Context, doc *schema.Document) (*schema.Result, error) {
+	res, err := k.Extractor.Extract(ctx, doc)
+	k.once.Do(k.kill)
+	return res, err
+}
+
+func TestReextractRealLlamaServerKilledMidRun(t *testing.T) {
+	l := llmtest.StartLlama(t, "-c", "4096", "-np", "1")
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	if _, stderr, code := llmRun(t, l.BaseURL(), "--db", db, "ingest", "../../samples"); code != 0 {
+		t.Fatalf("ingest: exit %d:\n%s", code, stderr)
+	}
+	docs := len(sqlRows(t, db, "SELECT id FROM documents"))
+	if docs < 5 {
+		t.Fatalf("%d documents stored", docs)
+	}
+	prev := newExtractor
+	newExtractor = func(ef *extractFlags, log *slog.Logger) (extract.Extractor, error) {
+		ex, err := prev(ef, log)
+		if err != nil {
+			return nil, err
+		}
+		return &killAfterFirst{Extractor: ex, kill: l.Kill}, nil
+	}
+	t.Cleanup(func() { newExtractor = prev })
+	_, stderr, code := llmRun(t, l.BaseURL(), "--db", db, "reextract", "--force", "--concurrency", "1", "--retries", "1")
+	if code == 0 {
+		t.Fatalf("exit 0 with the server killed:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "3 requests in a row could not connect") || !strings.Contains(stderr, "OPENAI_BASE_URL") {
+		t.Errorf("no run-level stop:\n%s", stderr)
+	}
+	// The first document ok, two failed, the one that tripped the breaker
+	// and the rest unstored.
+	rows := sqlRows(t, db, "SELECT r.status, (SELECT count(*) FROM extractions e WHERE e.run_id = r.id) AS n FROM runs r WHERE r.kind = 'reextract'")
+	if len(rows) != 1 || rows[0]["status"] != "failed" || rows[0]["n"] != float64(3) {
+		t.Errorf("reextract run %v; want failed with 3 extractions of %d documents", rows, docs)
+	}
+}
+
+func TestIngestRealLlamaServerSmallSlot(t *testing.T) {
+	// A 2048-token slot: thesisdb used to refuse every document.
+	l := llmtest.StartLlama(t, "-c", "2048", "-np", "1")
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	_, stderr, code := llmRun(t, l.BaseURL(), "--db", db, "ingest", "../../samples/market-commentary.txt")
+	if code != 0 || !strings.Contains(stderr, "server_context=2048") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
 }

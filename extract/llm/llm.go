@@ -117,6 +117,7 @@ type Extractor struct {
 	samples int
 	// autoOutput: the answer budget follows the context (a quarter).
 	autoOutput bool
+	cut        bool // a prompt was cut (said once)
 
 	connFails atomic.Int32 // consecutive requests without a connection
 	tripped   atomic.Pointer[error]
@@ -336,6 +337,13 @@ func (e *Extractor) CheckBudget() error {
 	if e.partBudget() >= minPartTokens {
 		return nil
 	}
+	e.mu.Lock()
+	cut := e.cut
+	e.mu.Unlock()
+	if cut {
+		return fmt.Errorf("%w: the server cut prompts to about %d tokens, too few for the prompt (about %d) and an answer (up to %d): "+
+			"give each request more context (llama-server -c divided by -np; Ollama num_ctx)", ErrContextTooSmall, e.Context(), e.OverheadTokens(), e.outputTokens())
+	}
 	return fmt.Errorf("%w: --max-context is %d tokens but the prompt alone needs about %d and an answer up to %d (--max-output-tokens), "+
 		"leaving no room for a document: give each request more context (llama-server -c divided by -np; Ollama num_ctx) and set --max-context to it, or lower --max-output-tokens",
 		ErrContextTooSmall, e.Context(), e.OverheadTokens(), e.outputTokens())
@@ -375,17 +383,23 @@ func (e *Extractor) Estimate(doc *schema.Document) (promptTokens, outputTokens i
 func (e *Extractor) lowerContext(te *InputTruncatedError) {
 	e.mu.Lock()
 	old := e.maxContext
-	if te.Reported < e.maxContext {
-		e.maxContext = te.Reported
-	} else {
-		e.maxContext = e.maxContext * 3 / 4
+	if te.Context > old {
+		// Sized for a context already lowered (by a concurrent request
+		// cut the same way): asking again with the new one is enough.
+		e.mu.Unlock()
+		return
 	}
+	e.maxContext = min(te.Reported, old*3/4)
 	now := e.maxContext
+	first := !e.cut
+	e.cut = true
 	e.mu.Unlock()
-	if now < old {
+	if first {
 		e.log.Warn("llm: the server cut a prompt short (its context is smaller than --max-context); the answer was discarded and documents are split to fit the smaller context from now on",
 			"sent_tokens_about", te.Sent, "server_read", te.Reported, "max_context_was", old, "max_context_now", now)
+		return
 	}
+	e.log.Info("llm: a prompt was cut again; context lowered", "max_context_now", now)
 }
 
 // InputTruncatedError reports an answer to a prompt the server cut short:
@@ -394,6 +408,8 @@ func (e *Extractor) lowerContext(te *InputTruncatedError) {
 // never used.
 type InputTruncatedError struct {
 	Sent, Reported int
+	// Context is the context the request was sized for.
+	Context int
 }
 
 func (e *InputTruncatedError) Error() string {
@@ -751,6 +767,7 @@ func (e *Extractor) complete(ctx context.Context, mode Mode, msgs []openai.ChatC
 	if p := e.tripped.Load(); p != nil {
 		return "", none, *p
 	}
+	sizedFor := e.Context()
 	resp, err := e.client.CreateChatCompletion(ctx, e.request(mode, msgs))
 	if err != nil {
 		if ctx.Err() == nil && connectionFailure(err) {
@@ -766,7 +783,7 @@ func (e *Extractor) complete(ctx context.Context, mode Mode, msgs []openai.ChatC
 	}
 	text, msg, err := e.answer(mode, resp, u)
 	if reported := resp.Usage.PromptTokens; reported > 0 && sent >= 200 && float64(reported) < truncatedBelow*float64(sent) {
-		return "", none, &InputTruncatedError{Sent: sent, Reported: reported}
+		return "", none, &InputTruncatedError{Sent: sent, Reported: reported, Context: sizedFor}
 	}
 	if err == nil {
 		if e.schemaInPrompt(mode) {

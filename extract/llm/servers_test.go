@@ -340,3 +340,26 @@ func TestCostOnlyForKnownPrices(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentCutsLowerTheContextOnce(t *testing.T) {
+	srv := llmtest.New(t)
+	e, logs := newExtractor(t, srv, func(c *Config) { c.Kind = KindLlamaCpp; c.MaxContext = 32768 })
+	// Two requests sized for 32768 come back cut: the context is lowered
+	// once, not once per request.
+	e.lowerContext(&InputTruncatedError{Sent: 9000, Reported: 2100, Context: 32768})
+	e.lowerContext(&InputTruncatedError{Sent: 8000, Reported: 2000, Context: 32768})
+	if e.Context() != 2100 {
+		t.Errorf("context %d, want 2100", e.Context())
+	}
+	// A request sized for the lowered context cut again lowers it more.
+	e.lowerContext(&InputTruncatedError{Sent: 2000, Reported: 900, Context: 2100})
+	if e.Context() != 900 {
+		t.Errorf("context %d, want 900", e.Context())
+	}
+	if n := strings.Count(logs.String(), "cut a prompt short"); n != 1 {
+		t.Errorf("said %d times, want once:\n%s", n, logs)
+	}
+	if err := e.CheckBudget(); !errors.Is(err, ErrContextTooSmall) || !strings.Contains(err.Error(), "the server cut prompts to about 900 tokens") {
+		t.Errorf("CheckBudget = %v", err)
+	}
+}

@@ -180,6 +180,11 @@ FROM data_points_fts f
 JOIN current_data_points p ON p.data_point_id = f.docid
 WHERE data_points_fts MATCH 'margin*'
 `, ""},
+	{"pages", `SELECT document_title, page, indicator, value
+FROM current_data_points
+WHERE page IS NOT NULL
+ORDER BY document_title, page
+`, ""},
 	{"context", `SELECT p.indicator, p.value,
        substr(d.text, max(p.char_start - 60, 0) + 1, p.char_end - max(p.char_start - 60, 0) + 60) AS context
 FROM current_data_points p

@@ -427,6 +427,10 @@ func insertOneTx(b *testing.B, path string, docs []*schema.Document, xs []*schem
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
+	// The write connection's settings (store.Open).
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -%d", 64<<10)); err != nil {
+		b.Fatal(err)
+	}
 	var hasCurrent bool
 	db.QueryRow(`SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'current_extraction'`).Scan(&hasCurrent)
 	tx, err := db.Begin()

@@ -24,7 +24,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 )
 
 //go:embed migrations/*.sql
@@ -51,6 +51,26 @@ type DB struct {
 	stmts   map[string]*sql.Stmt
 	commits atomic.Int64 // batches committed, for tests
 }
+
+const writerDriver = "sqlite3_thesisdb_writer"
+
+// WriterCacheKiB is the page cache of the write connection: a batch of
+// documents touches many pages of the B-trees and full-text indexes, and
+// a page evicted mid-transaction is written to the WAL more than once.
+const WriterCacheKiB = 64 << 10
+
+// registerWriter registers the write connection's driver: statement and
+// savepoint journals in memory (on disk they were written for every
+// document's savepoint and every statement that fires a trigger, many
+// times the rows' size), and a larger page cache.
+var registerWriter = sync.OnceFunc(func() {
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(fmt.Sprintf("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -%d", WriterCacheKiB), nil)
+			return err
+		},
+	})
+})
 
 // BusyTimeoutMS is how long a connection waits for a lock before failing.
 const BusyTimeoutMS = 10000
@@ -88,7 +108,8 @@ func OpenWith(ctx context.Context, path string, wo WriteOptions) (*DB, error) {
 	for k, v := range common {
 		wp[k] = v
 	}
-	w, err := sql.Open("sqlite3", dsn(abs, wp))
+	registerWriter()
+	w, err := sql.Open(writerDriver, dsn(abs, wp))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}

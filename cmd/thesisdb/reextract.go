@@ -137,7 +137,8 @@ Older extractions are kept: the current_* views show each document's latest
 successful extraction, and every run stays queryable by run_id.
 
 --dry-run prints how many documents would be sent and the estimated tokens
-and cost, and calls nothing. Progress is a bar on a terminal and a log line
+and cost, and calls no model (an LLM server is only asked what it serves,
+to size the estimate). Progress is a bar on a terminal and a log line
 every --progress-every otherwise. Ctrl-C leaves the run interrupted, and so
 does a crash once the database is next opened; --resume RUN extracts
 exactly the documents of its selection not yet done in it, with the same
@@ -282,7 +283,7 @@ running. Documents too long for one request are extracted right away.`,
 	fs.Int64Var(&sel.Run, "run", 0, "documents extracted in this run")
 	fs.Int64Var(&resume, "resume", 0, "finish this interrupted (or crashed) reextract run")
 	fs.BoolVar(&batch, "batch", false, "send the documents through OpenAI's Batch API (half price, results within 24h); collect them with --resume RUN")
-	fs.BoolVar(&dryRun, "dry-run", false, "print how many documents would be sent, estimated tokens and cost; call nothing")
+	fs.BoolVar(&dryRun, "dry-run", false, "print how many documents would be sent, estimated tokens and cost; call no model")
 	fs.DurationVar(&every, "progress-every", 10*time.Second, "without a terminal, log progress this often (and every 10% of the documents)")
 	ef.register(cmd)
 	return cmd

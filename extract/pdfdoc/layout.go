@@ -50,7 +50,7 @@ func layoutPage(gs []glyph) []line {
 			continue
 		}
 		var ls []line
-		xyCut(makeWords(dedupe(groups[q])), &ls)
+		xyCut(makeWords(dedupe(groups[q])), &ls, nil)
 		ls = joinSameBaseline(ls)
 		if q != 0 {
 			for i := range ls {
@@ -119,6 +119,11 @@ func makeWords(gs []glyph) []word {
 		}
 		for _, g := range row {
 			size := math.Max(g.size, 1)
+			if cur != nil && g.x < cur.x1-0.3*size && strings.TrimSpace(g.s) == "" {
+				// A space drawn under a word (padding that overlaps the
+				// figure after it) does not split that word.
+				continue
+			}
 			if cur != nil && (g.x-cur.x1 > spaceGap*size || g.x < cur.x0-0.1*size) {
 				flush()
 			}
@@ -187,20 +192,23 @@ func (w word) bottom() float64 { return w.y - 0.1*w.size }
 
 // xyCut orders words by recursive XY-cut: split at a column gutter when
 // one crosses the whole region, else at the widest horizontal gap, and
-// emit each uncuttable region as lines.
-func xyCut(ws []word, out *[]line) {
+// emit each uncuttable region as lines. Gaps between table cells are not
+// gutters; refused holds the x of those found in enclosing regions, which
+// stay refused in every part of them.
+func xyCut(ws []word, out *[]line, refused []float64) {
 	if len(ws) == 0 {
 		return
 	}
 	if len(ws) <= maxCutWord {
-		if left, right, ok := verticalCut(ws); ok {
-			xyCut(left, out)
-			xyCut(right, out)
+		left, right, ok, refused := verticalCut(ws, refused)
+		if ok {
+			xyCut(left, out, refused)
+			xyCut(right, out, refused)
 			return
 		}
 		if top, bottom, ok := horizontalCut(ws); ok {
-			xyCut(top, out)
-			xyCut(bottom, out)
+			xyCut(top, out, refused)
+			xyCut(bottom, out, refused)
 			return
 		}
 	}
@@ -216,36 +224,62 @@ func medianSize(ws []word) float64 {
 	return s[len(s)/2]
 }
 
-// verticalCut finds the widest clear vertical strip in ws.
-func verticalCut(ws []word) (left, right []word, ok bool) {
+// verticalCut cuts ws at the widest clear vertical strip that is a column
+// gutter: not a gap between table cells (see splitsTableRows), nor a strip
+// holding an x in refused. It returns refused with the table gaps it found.
+func verticalCut(ws []word, refused []float64) (left, right []word, ok bool, _ []float64) {
 	idx := make([]int, len(ws))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.Slice(idx, func(a, b int) bool { return ws[idx[a]].x0 < ws[idx[b]].x0 })
 	size := medianSize(ws)
-	best, at := 0.0, 0.0
+	type gap struct{ width, at float64 }
+	var gaps []gap
 	reach := ws[idx[0]].x1
 	for _, i := range idx[1:] {
-		if g := ws[i].x0 - reach; g > best {
-			best, at = g, reach+g/2
+		if g := ws[i].x0 - reach; g >= gutterGap*size && !holdsAny(reach, ws[i].x0, refused) {
+			gaps = append(gaps, gap{g, reach + g/2})
 		}
 		reach = math.Max(reach, ws[i].x1)
 	}
-	if best < gutterGap*size {
-		return nil, nil, false
+	sort.SliceStable(gaps, func(a, b int) bool { return gaps[a].width > gaps[b].width })
+	var rows [][]int
+	for n, g := range gaps {
+		if n == maxGutterTry {
+			break
+		}
+		left, right = left[:0], right[:0]
+		for _, w := range ws {
+			if w.x1 <= g.at {
+				left = append(left, w)
+			} else {
+				right = append(right, w)
+			}
+		}
+		if g.width < lineGutter*size && (baselines(left) < 2 || baselines(right) < 2) {
+			continue
+		}
+		if rows == nil {
+			rows = baselineRows(ws)
+		}
+		if splitsTableRows(ws, rows, g.at) {
+			refused = append(refused[:len(refused):len(refused)], g.at)
+			continue
+		}
+		return left, right, true, refused
 	}
-	for _, w := range ws {
-		if w.x1 <= at {
-			left = append(left, w)
-		} else {
-			right = append(right, w)
+	return nil, nil, false, refused
+}
+
+// holdsAny reports whether some x in xs lies between lo and hi.
+func holdsAny(lo, hi float64, xs []float64) bool {
+	for _, x := range xs {
+		if lo < x && x < hi {
+			return true
 		}
 	}
-	if best < lineGutter*size && (baselines(left) < 2 || baselines(right) < 2) {
-		return nil, nil, false
-	}
-	return left, right, true
+	return false
 }
 
 // baselines counts the distinct text lines among ws.
@@ -316,6 +350,11 @@ func joinWords(ws []word) string {
 		}
 	}
 	sort.SliceStable(ws, func(i, j int) bool { return ws[i].x0 < ws[j].x0 })
+	if rtl == 0 {
+		if row := tableRow(ws); row != "" {
+			return row
+		}
+	}
 	parts := make([]string, len(ws))
 	for i, w := range ws {
 		parts[i] = w.s

@@ -1,0 +1,129 @@
+package pdfdoc
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/thesisdb/thesisdb/internal/pdfgen"
+)
+
+// statement is a small income statement: labels, then figures in three
+// right-aligned columns, as filings set them.
+var statement = [][]string{
+	{"Net product sales", "$ 118,573", "$ 141,915", "$ 160,408"},
+	{"Net service sales", "59,293", "90,972", "120,114"},
+	{"Total net sales", "177,866", "232,887", "280,522"},
+	{"Operating expenses:"},
+	{"Cost of sales", "111,934", "139,156", "165,536"},
+	{"Interest expense", "(848)", "(1,417)", "(1,600)"},
+	{"Other income (expense), net", "346", "(183)", "—"},
+	{"Net income", "$ 3,033", "$ 10,073", "$ 11,588"},
+}
+
+// drawTable draws statement with its header row at (x, y): the label
+// column x wide, then columns col points wide, figures right-aligned.
+func drawTable(p *pdfgen.Page, x, y, label, col float64) {
+	const size = 9
+	for i, h := range []string{"2017", "2018", "2019"} {
+		right := x + label + float64(i+1)*col
+		p.Text(pdfgen.Bold, size, right-pdfgen.TextWidth(pdfgen.Bold, size, h), y, h)
+	}
+	for r, row := range statement {
+		ry := y - float64(r+1)*12
+		p.Text(pdfgen.Regular, size, x, ry, row[0])
+		for i, cell := range row[1:] {
+			right := x + label + float64(i+1)*col
+			fig := cell
+			if rest, ok := strings.CutPrefix(cell, "$ "); ok {
+				// The currency sign at the column's left, the figure at its right.
+				p.Text(pdfgen.Regular, size, right-col+4, ry, "$")
+				fig = rest
+			}
+			p.Text(pdfgen.Regular, size, right-pdfgen.TextWidth(pdfgen.Regular, size, fig), ry, fig)
+		}
+	}
+}
+
+// statementLines is statement as the engine must write it.
+func statementLines() []string {
+	out := []string{"2017 | 2018 | 2019"}
+	for _, row := range statement {
+		out = append(out, strings.Join(row, " | "))
+	}
+	return out
+}
+
+func TestTableRowsStayOnOneLine(t *testing.T) {
+	d := &pdfgen.Doc{}
+	p := d.NewPage()
+	p.Text(pdfgen.Bold, 12, 72, 740, "CONSOLIDATED STATEMENTS OF OPERATIONS")
+	drawTable(p, 72, 700, 220, 90)
+	p.Text(pdfgen.Regular, 9, 72, 580, "See accompanying notes to consolidated financial statements.")
+	got := strings.Split(extractText(t, d).Text(), "\n")
+	want := append(append([]string{"CONSOLIDATED STATEMENTS OF OPERATIONS"}, statementLines()...),
+		"See accompanying notes to consolidated financial statements.")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// column draws wrapped prose in a column width wide, from (x, y) down.
+func column(p *pdfgen.Page, x, y, width float64, text string) []string {
+	lines := pdfgen.Wrap(pdfgen.Regular, 10, width, text)
+	for i, l := range lines {
+		p.Text(pdfgen.Regular, 10, x, y-float64(i)*13, l)
+	}
+	return lines
+}
+
+const (
+	leftProse = "Revenue grew in every segment during the year, led by the cloud business, " +
+		"whose growth of 28 percent outpaced the market for the third year running. Margins " +
+		"widened as data centre utilisation rose and the cost of sales grew more slowly " +
+		"than revenue, while operating expenses were flat."
+	rightProse = "Management expects capital expenditure of 2027 to be 14 percent higher, " +
+		"with 3 new regions opening in the first half. 41 percent of the total goes to " +
+		"servers, 2 further sites are planned for 2028, and the dividend stays at 1.20 " +
+		"per share for the year."
+)
+
+func TestTwoColumnProseKeepsColumnOrder(t *testing.T) {
+	d := &pdfgen.Doc{}
+	p := d.NewPage()
+	left := column(p, 72, 700, 220, leftProse)
+	right := column(p, 320, 700, 220, rightProse)
+	got := extractText(t, d).Text()
+	want := strings.Join(append(append([]string{}, left...), right...), "\n")
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if strings.Contains(got, "|") {
+		t.Errorf("prose set as a table: %q", got)
+	}
+}
+
+func TestTableInsideTwoColumnPage(t *testing.T) {
+	d := &pdfgen.Doc{}
+	p := d.NewPage()
+	left := column(p, 72, 700, 220, leftProse+" "+leftProse)
+	right := column(p, 320, 700, 220, rightProse)
+	y := 700 - float64(len(right)+1)*13
+	drawTable(p, 320, y, 112, 46)
+	got := extractText(t, d).Text()
+	want := strings.Join(append(append(append([]string{}, left...), right...), statementLines()...), "\n")
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestIsFigure(t *testing.T) {
+	for s, want := range map[string]bool{
+		"1,234": true, "(1,600)": true, "$": true, "$118,573": true, "12.5%": true,
+		"—": true, "-": true, "NM": true, "(a)": true, "2.5x": true, "€": true,
+		"Revenue": false, "(Decrease)": false, "Q4": false, "10-K": false, "a": false,
+	} {
+		if got := isFigure(s); got != want {
+			t.Errorf("isFigure(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -340,5 +341,33 @@ func TestIngestRealLlamaServerSmallSlot(t *testing.T) {
 	_, stderr, code := llmRun(t, l.BaseURL(), "--db", db, "ingest", "../../samples/market-commentary.txt")
 	if code != 0 || !strings.Contains(stderr, "server_context=2048") {
 		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}
+
+func TestIngestRealLlamaServerCutPrompt(t *testing.T) {
+	// --max-context says 32768; each request really gets 4096 tokens.
+	l := llmtest.StartLlama(t, "-c", "4096", "-np", "1")
+	var b strings.Builder
+	b.WriteString("High yield outlook\n\n")
+	for i := 1; b.Len() < 30000; i++ {
+		fmt.Fprintf(&b, "Section %d\n\nSpreads, defaults and issuance in the high yield market are discussed here at length, without new figures, so that the note is long.\n\n", i)
+	}
+	doc := filepath.Join(t.TempDir(), "long.txt")
+	if err := os.WriteFile(doc, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "t.sqlite")
+	_, stderr, code := llmRun(t, l.BaseURL(), "--db", db, "ingest", "--max-context", "32768", doc)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	if strings.Count(stderr, "cut a prompt short") != 1 || strings.Contains(stderr, "cut again") {
+		t.Errorf("the cut should happen, and be said, once:\n%s", stderr)
+	}
+	// Every request after the cut fits the slot: none was cut again, and
+	// the run's tokens are those of several requests.
+	rows := sqlRows(t, db, "SELECT e.status, e.prompt_tokens FROM extractions e")
+	if len(rows) != 1 || rows[0]["status"] != "ok" || rows[0]["prompt_tokens"].(float64) < 4096 {
+		t.Errorf("extractions %v", rows)
 	}
 }

@@ -52,39 +52,48 @@ type pageReader struct {
 	undecoded int // glyphs whose code had no Unicode mapping
 	fontErr   string
 	forms     int
+	doc       *docCache // shared by the pages of one document
+	interps   []*interp // one per form nesting depth, reused
 }
 
 const maxFormDepth = 8
 
-// run interprets a content stream with its resources under the initial CTM.
+// run interprets a content stream (or a /Contents array of them) with its
+// resources under the initial CTM.
 func (pr *pageReader) run(strm, res pdf.Value, ctm matrix, depth int) {
+	if pr.doc == nil {
+		pr.doc = newDocCache()
+	}
 	fonts := map[string]*fontInfo{}
+	var fontRes pdf.Value
+	fontResSet := false
 	g := gstate{ctm: ctm, th: 1}
 	var stack []gstate
 	var tm, tlm matrix
-	pdf.Interpret(strm, func(stk *pdf.Stack, op string) {
-		n := stk.Len()
-		args := make([]pdf.Value, n)
-		for i := n - 1; i >= 0; i-- {
-			args[i] = stk.Pop()
-		}
+	for len(pr.interps) <= depth {
+		pr.interps = append(pr.interps, &interp{})
+	}
+	in := pr.interps[depth]
+	in.reset()
+	data, rerr := in.read(strm)
+	in.run(data, func(op []byte, args []operand) {
 		pr.ops++
 		if pr.ops&1023 == 0 && pr.stop() {
 			panic(errAbort)
 		}
 		num := func(i int) float64 {
 			if i < len(args) {
-				return args[i].Float64()
+				return args[i].float()
 			}
 			return 0
 		}
-		show := func(s pdf.Value) {
+		show := func(s operand) {
 			if g.font == nil {
 				g.font = fallbackFont()
 			}
-			tm = pr.show(&g, tm, s.RawString())
+			tm = pr.show(&g, tm, s.str())
 		}
-		switch op {
+		switch string(op) {
 		case "q":
 			if len(stack) < 256 {
 				stack = append(stack, g)
@@ -102,7 +111,7 @@ func (pr *pageReader) run(strm, res pdf.Value, ctm matrix, depth int) {
 			tm, tlm = identity, identity
 		case "Td", "TD":
 			if len(args) == 2 {
-				if op == "TD" {
+				if op[1] == 'D' {
 					g.tl = -num(1)
 				}
 				tlm = matrix{1, 0, 0, 1, num(0), num(1)}.mul(tlm)
@@ -128,10 +137,13 @@ func (pr *pageReader) run(strm, res pdf.Value, ctm matrix, depth int) {
 			g.trise = num(0)
 		case "Tf":
 			if len(args) == 2 {
-				name := args[0].Name()
+				name := args[0].name()
 				f, ok := fonts[name]
 				if !ok {
-					f = loadFont(res.Key("Font").Key(name))
+					if !fontResSet {
+						fontRes, fontResSet = res.Key("Font"), true
+					}
+					f = pr.doc.font(fontRes.Key(name))
 					fonts[name] = f
 				}
 				g.font = f
@@ -143,7 +155,7 @@ func (pr *pageReader) run(strm, res pdf.Value, ctm matrix, depth int) {
 			}
 		case "'", "\"":
 			if len(args) >= 1 {
-				if op == "\"" && len(args) == 3 {
+				if op[0] == '"' && len(args) == 3 {
 					g.tw, g.tc = num(0), num(1)
 				}
 				tlm = matrix{1, 0, 0, 1, 0, -g.tl}.mul(tlm)
@@ -152,20 +164,18 @@ func (pr *pageReader) run(strm, res pdf.Value, ctm matrix, depth int) {
 			}
 		case "TJ":
 			if len(args) == 1 {
-				a := args[0]
-				for i := 0; i < a.Len(); i++ {
-					x := a.Index(i)
-					if x.Kind() == pdf.String {
+				for _, x := range args[0].arr {
+					if x.kind == kString {
 						show(x)
 						continue
 					}
-					tx := -x.Float64() / 1000 * g.tfs * g.th
+					tx := -x.float() / 1000 * g.tfs * g.th
 					tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
 				}
 			}
 		case "Do":
 			if len(args) == 1 && depth < maxFormDepth && pr.forms < 1000 {
-				x := res.Key("XObject").Key(args[0].Name())
+				x := res.Key("XObject").Key(args[0].name())
 				if x.Kind() == pdf.Stream && x.Key("Subtype").Name() == "Form" {
 					pr.forms++
 					m := identity
@@ -183,20 +193,23 @@ func (pr *pageReader) run(strm, res pdf.Value, ctm matrix, depth int) {
 			}
 		}
 	})
+	if rerr != nil {
+		panic(rerr)
+	}
 }
 
 // show places the glyphs of one string and returns the advanced text matrix.
-func (pr *pageReader) show(g *gstate, tm matrix, raw string) matrix {
+func (pr *pageReader) show(g *gstate, tm matrix, raw []byte) matrix {
 	f := g.font
 	for len(raw) > 0 {
 		n := f.codeLen(raw)
 		code := raw[:n]
 		raw = raw[n:]
-		s, ok := f.decode(code)
-		if !ok {
+		ci := f.info(code)
+		if !ci.ok {
 			pr.undecoded++
 		}
-		w0 := f.width(code)
+		s, w0 := ci.s, ci.w
 		trm := matrix{g.tfs * g.th, 0, 0, g.tfs, 0, g.trise}.mul(tm).mul(g.ctm)
 		tx := (w0*g.tfs + g.tc) * g.th
 		if n == 1 && code[0] == ' ' {
@@ -255,6 +268,55 @@ type fontInfo struct {
 	dw       float64 // default width, glyph space units
 	scale    float64 // glyph space to text space (0.001, or Type3's FontMatrix)
 	missingW bool    // no width information at all: estimate
+
+	one   [256]codeInfo       // decoded one-byte codes
+	multi map[uint64]codeInfo // decoded longer codes, by length and value
+}
+
+// codeInfo is what show needs of one code, decoded once per font.
+type codeInfo struct {
+	s    string  // its text
+	w    float64 // its advance, as width returns
+	ok   bool    // the font maps it to Unicode
+	done bool    // filled in
+}
+
+// maxCodeCache bounds the multi-byte codes a font remembers.
+const maxCodeCache = 1 << 16
+
+// info returns code's text and width, decoding it on first use.
+func (f *fontInfo) info(code []byte) codeInfo {
+	if len(code) == 1 {
+		ci := &f.one[code[0]]
+		if !ci.done {
+			*ci = f.compute(string(code))
+		}
+		return *ci
+	}
+	if len(code) > 4 {
+		return f.compute(string(code))
+	}
+	var v uint32
+	for _, c := range code {
+		v = v<<8 | uint32(c)
+	}
+	key := uint64(len(code))<<32 | uint64(v)
+	if ci, ok := f.multi[key]; ok {
+		return ci
+	}
+	ci := f.compute(string(code))
+	if f.multi == nil {
+		f.multi = map[uint64]codeInfo{}
+	}
+	if len(f.multi) < maxCodeCache {
+		f.multi[key] = ci
+	}
+	return ci
+}
+
+func (f *fontInfo) compute(code string) codeInfo {
+	s, ok := f.decode(code)
+	return codeInfo{s: s, w: f.width(code), ok: ok, done: true}
 }
 
 type cidRange struct {
@@ -340,7 +402,7 @@ func readW(w pdf.Value) []cidRange {
 }
 
 // codeLen returns the byte length of the code at the start of s.
-func (f *fontInfo) codeLen(s string) int {
+func (f *fontInfo) codeLen(s []byte) int {
 	if f.toUni != nil {
 		if n := f.toUni.codeLen(s); n > 0 {
 			return n
@@ -440,10 +502,10 @@ type cmapRange struct {
 	arr    []string // or one UTF-16BE string per code
 }
 
-func (m *cmap) codeLen(s string) int {
+func (m *cmap) codeLen(s []byte) int {
 	for n := 1; n <= 4 && n <= len(s); n++ {
 		for _, r := range m.space[n] {
-			if r[0] <= s[:n] && s[:n] <= r[1] {
+			if c := string(s[:n]); r[0] <= c && c <= r[1] {
 				return n
 			}
 		}

@@ -163,6 +163,10 @@ type Usage struct {
 	CachedPromptTokens int     `json:"cached_prompt_tokens"`
 	Requests           int     `json:"requests"`
 	CostUSD            float64 `json:"cost_usd"`
+	// CostUnknown is set when the calls could not be priced (a model
+	// missing from the price table, a local server): CostUSD is then not
+	// a cost, and the database stores NULL.
+	CostUnknown bool `json:"cost_unknown,omitempty"`
 }
 
 // Add accumulates u2 into u.
@@ -172,6 +176,7 @@ func (u *Usage) Add(u2 Usage) {
 	u.CachedPromptTokens += u2.CachedPromptTokens
 	u.Requests += u2.Requests
 	u.CostUSD += u2.CostUSD
+	u.CostUnknown = u.CostUnknown || u2.CostUnknown
 }
 
 // Result is what an extractor returns for one document.

@@ -136,7 +136,7 @@ func scanRun(sc interface{ Scan(...any) error }) (*Run, error) {
 	var r Run
 	err := sc.Scan(&r.ID, &r.Kind, &r.Extractor, &r.Model, &r.PromptVersion, &r.PromptHash, &r.SchemaVersion,
 		&r.ParamsJSON, &r.Status, &r.StartedAt, &r.FinishedAt, &r.DocumentsOK, &r.DocumentsFailed, &r.DocumentsSkipped,
-		&r.DataPoints, &r.Ungrounded, &r.Usage.PromptTokens, &r.Usage.CompletionTokens, &r.Usage.CachedPromptTokens, &r.Usage.CostUSD)
+		&r.DataPoints, &r.Ungrounded, &r.Usage.PromptTokens, &r.Usage.CompletionTokens, &r.Usage.CachedPromptTokens, (*nullCost)(&r.Usage))
 	return &r, err
 }
 
@@ -474,7 +474,7 @@ func saveExtraction(ctx context.Context, tx *wtx, runID, docID int64, rows *outc
 	u := rows.usage
 	res, err := tx.exec(ctx, insertExtractionSQL,
 		runID, docID, rows.status, nullStr(rows.errText), extractor, model, promptVersion, schemaVersion, nullStr(rows.result),
-		u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, u.CostUSD, rows.durationMS)
+		u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, costArg(u), rows.durationMS)
 	if err != nil {
 		return fmt.Errorf("insert extraction: %w", err)
 	}
@@ -495,7 +495,7 @@ func saveExtraction(ctx context.Context, tx *wtx, runID, docID int64, rows *outc
 			return fmt.Errorf("current extraction: %w", err)
 		}
 	}
-	_, err = tx.exec(ctx, countRunRunsSQL, ok, failed, points, ungrounded, u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, u.CostUSD, runID)
+	_, err = tx.exec(ctx, countRunRunsSQL, ok, failed, points, ungrounded, u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, costArg(u), runID)
 	return err
 }
 

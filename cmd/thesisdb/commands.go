@@ -353,8 +353,12 @@ estimated cost.`,
 			cols := []string{"id", "kind", "status", "started_at", "extractor", "model", "prompt_version", "ok", "failed", "skipped", "data_points", "ungrounded", "no_theses", "prompt_tokens", "completion_tokens", "cost_usd"}
 			rows := make([][]any, len(runs))
 			for i, r := range runs {
+				var cost any = r.Usage.CostUSD
+				if r.Usage.CostUnknown {
+					cost = nil // no price for the model
+				}
 				rows[i] = []any{r.ID, r.Kind, r.Status, r.StartedAt, r.Extractor, r.Model, r.PromptVersion, r.DocumentsOK, r.DocumentsFailed,
-					r.DocumentsSkipped, r.DataPoints, r.Ungrounded, noTheses[r.ID], r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.CostUSD}
+					r.DocumentsSkipped, r.DataPoints, r.Ungrounded, noTheses[r.ID], r.Usage.PromptTokens, r.Usage.CompletionTokens, cost}
 			}
 			return writeRows(a.stdout, format, cols, rows)
 		},

@@ -298,10 +298,10 @@ func (a *app) printSummary(runID int64, s pipeline.Summary, status string) {
 	}
 	if u := s.Usage; u.Requests > 0 || u.PromptTokens > 0 {
 		fmt.Fprintf(a.stderr, "; tokens: %d prompt (%d cached), %d completion", u.PromptTokens, u.CachedPromptTokens, u.CompletionTokens)
-		if u.CostUSD > 0 {
-			fmt.Fprintf(a.stderr, "; est. cost $%.4f", u.CostUSD)
+		if u.CostUnknown {
+			fmt.Fprint(a.stderr, "; cost unknown (no price for this model)")
 		} else {
-			fmt.Fprint(a.stderr, "; cost unknown")
+			fmt.Fprintf(a.stderr, "; est. cost $%.4f", u.CostUSD)
 		}
 	}
 	fmt.Fprintf(a.stderr, "; %.1fs\n", s.Elapsed.Seconds())

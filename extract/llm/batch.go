@@ -227,6 +227,7 @@ func (e *Extractor) batchResult(mode Mode, l batchOutputLine) (*schema.Result, e
 	res := &schema.Result{}
 	text, _, err := e.answer(mode, resp, &res.Usage)
 	res.Usage.CostUSD = BatchDiscount * e.cfg.Cost(e.cfg.Model, res.Usage.PromptTokens, res.Usage.CachedPromptTokens, res.Usage.CompletionTokens)
+	res.Usage.CostUnknown = !e.cfg.Priced(e.cfg.Model)
 	if err == nil {
 		res.Extraction, err = parseAnswer(text)
 		if err != nil {

@@ -438,6 +438,7 @@ func (e *Extractor) Extract(ctx context.Context, doc *schema.Document) (*schema.
 	})
 	res.Duration = time.Since(start)
 	res.Usage.CostUSD = e.cfg.Cost(e.cfg.Model, res.Usage.PromptTokens, res.Usage.CachedPromptTokens, res.Usage.CompletionTokens)
+	res.Usage.CostUnknown = res.Usage.Requests > 0 && !e.cfg.Priced(e.cfg.Model)
 	if err != nil {
 		err = redact(fmt.Errorf("llm extract %s: %w", doc.Source, err), e.cfg.APIKey)
 		if res.Usage.Requests == 0 {

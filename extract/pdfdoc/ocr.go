@@ -59,8 +59,8 @@ func OCRMissing() error {
 // OCR recognises pages of the PDF in data with poppler's pdftoppm (each
 // page rendered to a grey PNG at 300 DPI) and tesseract (English). doc is
 // the text layer Extract or Pdftotext read from data, nil when they found
-// none (ErrNoText). Mode auto OCRs the pages that have no text but draw
-// images, force every page (its text layer is replaced), off none. It
+// none (ErrNoText). Mode auto OCRs the pages that have no text and whose
+// images cover at least a fifth of them, force every page (its text layer is replaced), off none. It
 // returns doc with the recognised pages' text and a warning "text from
 // OCR" naming them; a doc it builds itself takes its metadata from
 // pdfinfo. When doc has text on every page, auto runs no program. Errors
@@ -106,12 +106,12 @@ func OCR(ctx context.Context, data []byte, doc *Document, mode string) (*Documen
 		if len(empty) == 0 {
 			return doc, nil
 		}
-		images, err := imagePages(ctx, data, empty[0], empty[len(empty)-1])
+		cover, err := imageCover(ctx, data, empty[0], empty[len(empty)-1])
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range empty {
-			if images[p] {
+			if scanned(cover, info.sizes, p) {
 				todo = append(todo, p)
 			}
 		}
@@ -218,26 +218,58 @@ func pdfInfo(ctx context.Context, data []byte) (*pdfInfoResult, error) {
 	return info, nil
 }
 
-// imagePages returns the pages from first to last that draw an image
-// (image XObjects, inline images, masks), from poppler's pdfimages.
-func imagePages(ctx context.Context, data []byte, first, last int) (map[int]bool, error) {
+// minImageCover is the share of a page that images must cover for auto
+// to OCR it: a scan covers all of it, a logo on an otherwise empty page
+// (a filing's last page, say) a few hundredths, and its OCR is noise.
+const minImageCover = 0.2
+
+// imageCover returns, for the pages from first to last that draw images
+// (image XObjects, inline images, stencil masks), the area the images
+// cover in square points, from poppler's pdfimages (its x-ppi and y-ppi
+// are the size an image is drawn at). Soft masks are not counted twice.
+func imageCover(ctx context.Context, data []byte, first, last int) (map[int]float64, error) {
 	res, err := runTool(ctx, data, maxToolList, nil, "pdfimages", "-list", "-f", strconv.Itoa(first), "-l", strconv.Itoa(last), "-")
 	if err != nil {
 		return nil, toolError("pdfimages", res, err)
 	}
-	pages := map[int]bool{}
+	// page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
+	cover := map[int]float64{}
 	sc := bufio.NewScanner(bytes.NewReader(res.stdout))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) < 3 {
+		if len(f) < 9 {
 			continue
 		}
-		if p, err := strconv.Atoi(f[0]); err == nil {
-			pages[p] = true
+		p, err := strconv.Atoi(f[0])
+		if err != nil || f[2] == "smask" || f[2] == "mask" {
+			continue
 		}
+		w, _ := strconv.ParseFloat(f[3], 64)
+		h, _ := strconv.ParseFloat(f[4], 64)
+		xppi, _ := strconv.ParseFloat(f[len(f)-4], 64)
+		yppi, _ := strconv.ParseFloat(f[len(f)-3], 64)
+		area := 0.0 // drawn at no measurable size: listed, not counted
+		if xppi > 0 && yppi > 0 {
+			area = w / xppi * 72 * h / yppi * 72
+		}
+		cover[p] += area
 	}
-	return pages, nil
+	return cover, nil
+}
+
+// scanned reports whether images cover enough of a page to OCR it; a page
+// of unknown size counts when it has any image.
+func scanned(cover map[int]float64, sizes map[int][2]float64, page int) bool {
+	c, ok := cover[page]
+	if !ok {
+		return false
+	}
+	area := sizes[page][0] * sizes[page][1]
+	if area <= 0 {
+		return true
+	}
+	return c >= minImageCover*area
 }
 
 // ocrPages recognises the pages (1-based), a few at once, and returns

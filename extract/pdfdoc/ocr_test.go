@@ -106,9 +106,9 @@ func TestOCRImageOnlyPDF(t *testing.T) {
 	}
 }
 
-// TestOCRAutoOnlyImagePages: in a document with a text page, a blank page
-// and a scanned page, auto OCRs the scanned page only and keeps every
-// page in its place.
+// TestOCRAutoOnlyImagePages: in a document with a text page, a blank page,
+// a scanned page and a page with only a logo, auto OCRs the scanned page
+// only and keeps every page in its place.
 func TestOCRAutoOnlyImagePages(t *testing.T) {
 	needOCR(t)
 	first := "Page one has a real text layer about rates and duration."
@@ -116,21 +116,26 @@ func TestOCRAutoOnlyImagePages(t *testing.T) {
 	textPage(d, first)
 	d.NewPage()
 	d.NewPage().Image(scannedPage(t, scanText), 0, 0, 612, 792)
+	logo := scannedPage(t, "LOGO") // its text would be read if the page were OCRed
+	d.NewPage().Image(logo, 72, 600, 100, 130)
 	data := d.Bytes()
 	ctx := context.Background()
 	doc, err := Extract(ctx, data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Pages) != 3 || doc.Pages[2] != "" {
-		t.Fatalf("text layer pages %q: want 3, the last empty", doc.Pages)
+	if len(doc.Pages) != 4 || doc.Pages[2] != "" || doc.Pages[3] != "" {
+		t.Fatalf("text layer pages %q: want 4, the last two empty", doc.Pages)
 	}
 	doc, err = OCR(ctx, data, doc, OCRAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Pages) != 3 {
-		t.Fatalf("%d pages after OCR, want 3", len(doc.Pages))
+	if len(doc.Pages) != 4 {
+		t.Fatalf("%d pages after OCR, want 4", len(doc.Pages))
+	}
+	if doc.Pages[3] != "" {
+		t.Errorf("the logo page was OCRed: %q", doc.Pages[3])
 	}
 	if doc.Pages[0] != first || doc.Pages[1] != "" {
 		t.Errorf("pages 1 and 2 changed: %q", doc.Pages[:2])
@@ -158,6 +163,31 @@ func TestOCRAutoLeavesTextPDFAlone(t *testing.T) {
 	got, err := OCR(context.Background(), data, doc, OCRAuto)
 	if err != nil || got.Text() != before || len(got.Warnings) != 0 {
 		t.Errorf("OCR auto on a text PDF: err %v, warnings %q, text changed %v", err, got.Warnings, got.Text() != before)
+	}
+}
+
+// TestImageCover measures what images cover, inline images included.
+func TestImageCover(t *testing.T) {
+	if _, err := exec.LookPath("pdfimages"); err != nil {
+		t.Skip("pdfimages not installed")
+	}
+	d := &pdfgen.Doc{}
+	d.NewPage().Raw("q 612 0 0 792 0 0 cm BI /W 85 /H 110 /CS /G /BPC 8 ID\n" + strings.Repeat("\x80", 85*110) + "\nEI Q")
+	d.NewPage().Image(image.NewGray(image.Rect(0, 0, 60, 90)), 72, 72, 60, 90)
+	d.NewPage()
+	cover, err := imageCover(context.Background(), d.Bytes(), 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := map[int][2]float64{1: {612, 792}, 2: {612, 792}, 3: {612, 792}}
+	if c := cover[1] / (612 * 792); c < 0.95 || c > 1.05 {
+		t.Errorf("inline full-page image covers %.2f of page 1, want 1", c)
+	}
+	if c := cover[2]; c < 60*90*0.95 || c > 60*90*1.05 {
+		t.Errorf("logo covers %.0f square points, want %d", c, 60*90)
+	}
+	if !scanned(cover, sizes, 1) || scanned(cover, sizes, 2) || scanned(cover, sizes, 3) {
+		t.Errorf("scanned pages: %v %v %v, want only page 1", scanned(cover, sizes, 1), scanned(cover, sizes, 2), scanned(cover, sizes, 3))
 	}
 }
 

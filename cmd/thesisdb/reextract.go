@@ -430,7 +430,12 @@ func (p *progress) tally() string {
 		s += fmt.Sprintf(", %d failed", p.failed)
 	}
 	if u := p.usage; u.PromptTokens+u.CompletionTokens > 0 {
-		s += fmt.Sprintf(", %d+%d tokens, $%.4f", u.PromptTokens, u.CompletionTokens, u.CostUSD)
+		s += fmt.Sprintf(", %d+%d tokens", u.PromptTokens, u.CompletionTokens)
+		if u.CostUnknown {
+			s += ", cost unknown"
+		} else {
+			s += fmt.Sprintf(", $%.4f", u.CostUSD)
+		}
 	}
 	return s
 }

@@ -429,6 +429,37 @@ func ParseDate(s string) string {
 	return t.Format("2006-01-02")
 }
 
+// findObj returns the offset just after the first "id gen obj" in data
+// (white space between, no digit before id), or -1: what the regular
+// expression `(?:^|[^0-9])id\s+gen\s+obj` finds, without its slow scan of
+// the whole file.
+func findObj(data, id, gen []byte) int {
+	space := func(j int) int {
+		for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\f' || data[j] == '\r') {
+			j++
+		}
+		return j
+	}
+	for pos := 0; ; {
+		k := bytes.Index(data[pos:], id)
+		if k < 0 {
+			return -1
+		}
+		k += pos
+		pos = k + 1
+		if k > 0 && data[k-1] >= '0' && data[k-1] <= '9' {
+			continue
+		}
+		j := k + len(id)
+		if s := space(j); s > j && bytes.HasPrefix(data[s:], gen) {
+			j = s + len(gen)
+			if s := space(j); s > j && bytes.HasPrefix(data[s:], []byte("obj")) {
+				return s + 3
+			}
+		}
+	}
+}
+
 type encInfo struct {
 	present bool
 	method  string
@@ -460,9 +491,8 @@ func encryptInfo(data []byte) encInfo {
 		return encInfo{present: true}
 	}
 	var dict []byte
-	obj := regexp.MustCompile(`(?:^|[^0-9])` + string(m[1]) + `\s+` + string(m[2]) + `\s+obj`)
-	if loc := obj.FindIndex(data); loc != nil {
-		dict = data[loc[1]:]
+	if end := findObj(data, m[1], m[2]); end >= 0 {
+		dict = data[end:]
 		if end := bytes.Index(dict, []byte("endobj")); end >= 0 {
 			dict = dict[:end]
 		}

@@ -307,3 +307,32 @@ func TestRunToolContext(t *testing.T) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
 }
+
+// BenchmarkOCRPage is the cost of one scanned letter page through OCR
+// auto, everything included: pdfinfo, pdfimages, pdftoppm at 300 DPI and
+// tesseract; cpu-s/page is the CPU time of those programs.
+//
+//	go test -run '^$' -bench OCRPage -benchtime 5x ./extract/pdfdoc/
+func BenchmarkOCRPage(b *testing.B) {
+	if err := OCRMissing(); err != nil {
+		b.Skip(err)
+	}
+	src := &pdfgen.Doc{}
+	textPage(src, scanText+"\n"+scanText+"\n"+scanText)
+	img, err := pdfgen.Render(context.Background(), src.Bytes(), 1, 300)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := &pdfgen.Doc{}
+	d.NewPage().Image(img, 0, 0, 612, 792)
+	data := d.Bytes()
+	cpu := childCPU()
+	for b.Loop() {
+		if _, err := OCR(context.Background(), data, nil, OCRAuto); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The programs' CPU time, which a busy machine does not inflate as it
+	// does the wall time.
+	b.ReportMetric((childCPU()-cpu)/float64(b.N), "cpu-s/page")
+}

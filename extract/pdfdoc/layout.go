@@ -1,8 +1,10 @@
 package pdfdoc
 
 import (
+	"cmp"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -328,16 +330,39 @@ func horizontalCut(ws []word) (top, bottom []word, ok bool) {
 
 // regionLines sets the words of one block into lines.
 func regionLines(ws []word) []line {
-	sort.SliceStable(ws, func(i, j int) bool { return ws[i].y > ws[j].y })
+	slices.SortStableFunc(ws, func(a, b word) int { return cmp.Compare(b.y, a.y) })
 	var out []line
-	start := 0
+	start, base := 0, 0 // where the line and its last baseline start
 	for i := 1; i <= len(ws); i++ {
-		if i == len(ws) || ws[start].y-ws[i].y > 0.5*math.Min(ws[start].size, ws[i].size) {
-			out = append(out, line{y: ws[start].y, text: joinWords(ws[start:i])})
-			start = i
+		if i < len(ws) && ws[base].y-ws[i].y <= 0.5*math.Min(ws[base].size, ws[i].size) {
+			continue
 		}
+		if i < len(ws) && superscripts(ws[base:i], ws[i:]) {
+			base = i // footnote marks set above the line they belong to
+			continue
+		}
+		out = append(out, line{y: ws[base].y, text: joinWords(ws[start:i])})
+		start, base = i, i
 	}
 	return out
+}
+
+// superscripts reports whether the words of sup, all in a smaller type
+// than the line below them that starts below, sit raised on that line.
+func superscripts(sup, below []word) bool {
+	size := below[0].size
+	for _, w := range below[1:] {
+		if below[0].y-w.y > 0.5*size {
+			break
+		}
+		size = max(size, w.size)
+	}
+	for _, w := range sup {
+		if w.size > 0.85*size || w.y-below[0].y > 0.75*size || utf8.RuneCountInString(w.s) > 4 {
+			return false
+		}
+	}
+	return true
 }
 
 // joinWords sets one line's words in reading order, right to left when

@@ -116,6 +116,22 @@ func TestTableInsideTwoColumnPage(t *testing.T) {
 	}
 }
 
+func TestFootnoteMarksJoinTheirRow(t *testing.T) {
+	d := &pdfgen.Doc{}
+	p := d.NewPage()
+	for r, row := range [][]string{{"Provision for credit losses", "761", "(1,868)"}, {"Net income/(loss)", "3,100", "5,645"}} {
+		y := 700 - float64(r)*11
+		p.Text(pdfgen.Regular, 8, 72, y, row[0])
+		p.Text(pdfgen.Regular, 8, 260-pdfgen.TextWidth(pdfgen.Regular, 8, row[1]), y, row[1])
+		p.Text(pdfgen.Regular, 8, 330-pdfgen.TextWidth(pdfgen.Regular, 8, row[2]), y, row[2])
+	}
+	p.Text(pdfgen.Regular, 5, 331, 689+3, "(a)") // raised, smaller
+	want := "Provision for credit losses | 761 | (1,868)\nNet income/(loss) | 3,100 | 5,645 (a)"
+	if got := extractText(t, d).Text(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestIsFigure(t *testing.T) {
 	for s, want := range map[string]bool{
 		"1,234": true, "(1,600)": true, "$": true, "$118,573": true, "12.5%": true,
@@ -126,4 +142,37 @@ func TestIsFigure(t *testing.T) {
 			t.Errorf("isFigure(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// BenchmarkLayoutFilings lays out the pages of the filings corpus' most
+// table-heavy filings from glyphs read once, so that it measures the
+// layout alone.
+func BenchmarkLayoutFilings(b *testing.B) {
+	var pages [][]glyph
+	n := 0
+	for _, f := range filings(b) {
+		if !strings.HasPrefix(f.Name, "AMAZON") && !strings.HasPrefix(f.Name, "JPMORGAN_2022") &&
+			!strings.HasPrefix(f.Name, "JOHNSON") && !strings.HasPrefix(f.Name, "MGMRESORTS_2023") {
+			continue
+		}
+		r, _, err := open(f.Data, &Options{})
+		if err != nil {
+			b.Fatalf("%s: %v", f.Name, err)
+		}
+		for i := 1; i <= r.NumPage(); i++ {
+			pr := &pageReader{maxGlyphs: 500000, stop: func() bool { return false }}
+			if err := pageGlyphs(r, i, pr); err != nil {
+				b.Fatalf("%s page %d: %v", f.Name, i, err)
+			}
+			pages = append(pages, pr.glyphs)
+			n += len(pr.glyphs)
+		}
+	}
+	for b.Loop() {
+		for _, p := range pages {
+			layoutPage(p)
+		}
+	}
+	b.ReportMetric(float64(len(pages)), "pages/op")
+	b.ReportMetric(float64(n), "glyphs/op")
 }

@@ -94,8 +94,8 @@ func isFigure(s string) bool {
 	if fillers[strings.ToLower(s)] {
 		return true
 	}
-	if len(s) == 3 && s[0] == '(' && s[2] == ')' && s[1] >= 'a' && s[1] <= 'z' {
-		return true // footnote mark
+	if isFootnote(s) {
+		return true
 	}
 	s = strings.TrimLeftFunc(s, func(r rune) bool { return r == '(' || unicode.Is(unicode.Sc, r) })
 	s = strings.TrimRight(s, ")%*,x")
@@ -161,7 +161,7 @@ func tableRow(ws []word) string {
 		case isCurrency(c) && i+1 < len(cells):
 			cells[i+1] = append([]string{c}, cells[i+1]...)
 			continue
-		case len(out) > 0 && isMark(c):
+		case len(out) > 0 && (isMark(c) || isFootnote(c)):
 			out[len(out)-1] += " " + c
 			continue
 		}
@@ -177,6 +177,14 @@ func tableRow(ws []word) string {
 		return ""
 	}
 	return strings.Join(out, " | ")
+}
+
+// isFootnote reports whether s is a footnote mark: "(a)", "(1)", "*".
+func isFootnote(s string) bool {
+	if s == "*" || s == "**" || s == "†" {
+		return true
+	}
+	return len(s) == 3 && s[0] == '(' && s[2] == ')' && (s[1] >= 'a' && s[1] <= 'z' || s[1] >= '1' && s[1] <= '9')
 }
 
 // isMark reports whether s is a percent sign or closing parenthesis set

@@ -52,7 +52,7 @@ func ocrPDF(ctx context.Context, data []byte, pd *pdfdoc.Document, err error, o 
 	case mode == OCRForce && errors.Is(oerr, pdfdoc.ErrNoOCR):
 		return nil, fmt.Errorf("%w: --ocr force: %w", ErrUnsupported, oerr)
 	case pd != nil && mode == OCRAuto && !errors.Is(oerr, pdfdoc.ErrTimeout):
-		pd.Warnings = append(pd.Warnings, "pages without text were not OCRed: "+oerr.Error())
+		pd.Warnings = append(pd.Warnings, "pages without text not OCRed: "+oerr.Error())
 		return pd, nil
 	}
 	return nil, oerr

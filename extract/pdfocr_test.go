@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -182,5 +183,34 @@ func TestOCRCorpusScan(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(doc.Warnings, "; "), "text from OCR (page 1)") {
 		t.Errorf("warnings %q", doc.Warnings)
+	}
+}
+
+// TestLoadPartlyScannedWithoutTesseract: a PDF with a typed page and a
+// scanned one keeps the typed text when tesseract is missing, and its
+// warnings say which page was not OCRed and what to install.
+func TestLoadPartlyScannedWithoutTesseract(t *testing.T) {
+	path := writePDF(t, scannedNote(t, "Typed page: we stay neutral on duration."))
+	dir := t.TempDir()
+	for _, tool := range []string{"pdfinfo", "pdfimages", "pdftoppm"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skip(err)
+		}
+		if err := os.Symlink(p, filepath.Join(dir, tool)); err != nil {
+			t.Skip(err)
+		}
+	}
+	t.Setenv("PATH", dir)
+	doc, err := Load(context.Background(), path, &Options{PDFEngine: PDFEngineBuiltin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Text != "Typed page: we stay neutral on duration." {
+		t.Errorf("text %q", doc.Text)
+	}
+	w := strings.Join(doc.Warnings, "; ")
+	if !strings.Contains(w, "pages without text not OCRed: page 2 scanned: OCR engine not installed: install the Debian packages") {
+		t.Errorf("warnings %q", w)
 	}
 }

@@ -43,9 +43,13 @@ const (
 
 // OCRMissing returns nil when the OCR engine's programs are all on PATH,
 // else an error wrapping ErrNoOCR that names the missing ones.
-func OCRMissing() error {
+func OCRMissing() error { return missing(ocrTools...) }
+
+// missing returns nil when the tools are all on PATH, else an error
+// wrapping ErrNoOCR that names the missing ones.
+func missing(tools ...string) error {
 	var miss []string
-	for _, t := range ocrTools {
+	for _, t := range tools {
 		if _, err := exec.LookPath(t); err != nil {
 			miss = append(miss, t)
 		}
@@ -80,8 +84,15 @@ func OCR(ctx context.Context, data []byte, doc *Document, mode string) (*Documen
 	if !force && doc != nil && !hasEmptyPage(doc) {
 		return doc, nil
 	}
-	if err := OCRMissing(); err != nil {
-		return nil, err
+	// Without pdfinfo and pdfimages there is no telling which pages are
+	// scans: the whole engine is named as missing.
+	if err := missing("pdfinfo", "pdfimages"); err != nil {
+		return nil, OCRMissing()
+	}
+	if force {
+		if err := OCRMissing(); err != nil {
+			return nil, err
+		}
 	}
 	info, err := pdfInfo(ctx, data)
 	if err != nil {
@@ -120,6 +131,9 @@ func OCR(ctx context.Context, data []byte, doc *Document, mode string) (*Documen
 				return nil, ErrNoText
 			}
 			return doc, nil
+		}
+		if err := OCRMissing(); err != nil {
+			return nil, fmt.Errorf("%s scanned: %w", pageList(todo), err)
 		}
 	}
 	texts, err := ocrPages(ctx, data, todo, info.sizes)

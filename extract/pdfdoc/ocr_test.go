@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"image"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -335,4 +337,48 @@ func BenchmarkOCRPage(b *testing.B) {
 	// The programs' CPU time, which a busy machine does not inflate as it
 	// does the wall time.
 	b.ReportMetric((childCPU()-cpu)/float64(b.N), "cpu-s/page")
+}
+
+// popplerOnly puts only poppler's programs on PATH: tesseract is missing.
+func popplerOnly(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, tool := range []string{"pdfinfo", "pdfimages", "pdftoppm"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skip(tool, " not installed")
+		}
+		if err := os.Symlink(p, filepath.Join(dir, tool)); err != nil {
+			t.Skip(err)
+		}
+	}
+	t.Setenv("PATH", dir)
+}
+
+// TestOCRWithoutTesseract: poppler alone tells scans from blank pages, so
+// only a document with a scanned page asks for tesseract, naming the page.
+func TestOCRWithoutTesseract(t *testing.T) {
+	needOCR(t)
+	scan := scannedPage(t, scanText)
+	popplerOnly(t)
+	d := &pdfgen.Doc{}
+	textPage(d, "Typed page.")
+	d.NewPage()
+	data := d.Bytes()
+	doc, err := Extract(context.Background(), data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := OCR(context.Background(), data, doc, OCRAuto); err != nil || len(got.Warnings) != 0 {
+		t.Errorf("text and blank pages: err %v, warnings %q; want neither", err, got.Warnings)
+	}
+	d.NewPage().Image(scan, 0, 0, 612, 792)
+	data = d.Bytes()
+	if doc, err = Extract(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = OCR(context.Background(), data, doc, OCRAuto)
+	if !errors.Is(err, ErrNoOCR) || !strings.Contains(err.Error(), "page 3 scanned: OCR engine not installed") || !strings.Contains(err.Error(), "not found on PATH: tesseract)") {
+		t.Errorf("err = %v, want ErrNoOCR naming page 3 and tesseract", err)
+	}
 }

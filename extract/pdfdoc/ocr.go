@@ -353,16 +353,24 @@ func ocrPage(ctx context.Context, data []byte, page int, size [2]float64) (strin
 	return ocrText(string(res.stdout)), nil
 }
 
-// ocrText tidies tesseract's output into a page's lines: no form feed,
-// no blank lines, no trailing spaces, as Extract writes pages.
+// ocrText tidies tesseract's output into a page's lines as Extract writes
+// them: no form feed, no blank lines, no trailing spaces, and words
+// hyphenated across a line break joined.
 func ocrText(s string) string {
-	var b strings.Builder
+	var ls []line
 	for _, l := range strings.Split(strings.ReplaceAll(s, "\f", "\n"), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
+			ls = append(ls, line{text: l})
+		}
+	}
+	dehyphenate(ls)
+	var b strings.Builder
+	for _, l := range ls {
+		if t := strings.TrimSpace(l.text); t != "" {
 			if b.Len() > 0 {
 				b.WriteByte('\n')
 			}
-			b.WriteString(l)
+			b.WriteString(t)
 		}
 	}
 	return b.String()

@@ -266,6 +266,14 @@ func TestOCRBadMode(t *testing.T) {
 	}
 }
 
+func TestOCRText(t *testing.T) {
+	got := ocrText("The invest-\nment case holds  \n\nYields rose 40 basis points in Q1-\n2026.\n\f")
+	want := "The investment\ncase holds\nYields rose 40 basis points in Q1-\n2026."
+	if got != want {
+		t.Errorf("ocrText = %q, want %q", got, want)
+	}
+}
+
 func TestPageList(t *testing.T) {
 	for _, c := range []struct {
 		in   []int

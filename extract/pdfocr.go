@@ -47,7 +47,11 @@ func ocrPDF(ctx context.Context, data []byte, pd *pdfdoc.Document, err error, o 
 	switch {
 	case oerr == nil:
 		return out, nil
-	case noText && errors.Is(oerr, pdfdoc.ErrNoOCR):
+	case errors.Is(oerr, pdfdoc.ErrTimeout), errors.Is(oerr, pdfdoc.ErrNoText):
+		return nil, oerr
+	case noText:
+		// Why the text-less PDF was not OCRed: the engine is missing, the
+		// file needs a password poppler cannot be given, ...
 		return nil, fmt.Errorf("%w; %w", err, oerr)
 	case mode == OCRForce && errors.Is(oerr, pdfdoc.ErrNoOCR):
 		return nil, fmt.Errorf("%w: --ocr force: %w", ErrUnsupported, oerr)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -212,5 +213,27 @@ func TestLoadPartlyScannedWithoutTesseract(t *testing.T) {
 	w := strings.Join(doc.Warnings, "; ")
 	if !strings.Contains(w, "pages without text not OCRed: page 2 scanned: OCR engine not installed: install the Debian packages") {
 		t.Errorf("warnings %q", w)
+	}
+}
+
+// TestLoadScannedPDFOCRFails: when tesseract fails, the document fails
+// saying it has no text layer and what OCR said.
+func TestLoadScannedPDFOCRFails(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs a POSIX shell")
+	}
+	path := writePDF(t, scannedNote(t, ""))
+	dir := t.TempDir()
+	script := "#!/bin/sh\ncat >/dev/null\necho 'Error: cannot read the image' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(dir, "tesseract"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	_, err := Load(context.Background(), path, nil)
+	if !errors.Is(err, ErrEmpty) || !errors.Is(err, pdfdoc.ErrNoText) {
+		t.Fatalf("err = %v, want ErrEmpty and ErrNoText", err)
+	}
+	if want := "no text layer to extract; OCR of page 1 of 1: tesseract: exit status 1: Error: cannot read the image"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
 	}
 }

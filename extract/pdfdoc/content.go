@@ -53,7 +53,6 @@ type pageReader struct {
 	fontErr   string
 	forms     int
 	doc       *docCache // shared by the pages of one document
-	interps   []*interp // one per form nesting depth, reused
 }
 
 const maxFormDepth = 8
@@ -70,10 +69,10 @@ func (pr *pageReader) run(strm, res pdf.Value, ctm matrix, depth int) {
 	g := gstate{ctm: ctm, th: 1}
 	var stack []gstate
 	var tm, tlm matrix
-	for len(pr.interps) <= depth {
-		pr.interps = append(pr.interps, &interp{})
+	for len(pr.doc.interps) <= depth {
+		pr.doc.interps = append(pr.doc.interps, &interp{})
 	}
-	in := pr.interps[depth]
+	in := pr.doc.interps[depth]
 	in.reset()
 	data, rerr := in.read(strm)
 	in.run(data, func(op []byte, args []operand) {

@@ -3,12 +3,14 @@ package pdfdoc
 import "github.com/ledongthuc/pdf"
 
 // docCache holds what the pages of one document share, so that each is
-// read once: its fonts and its page tree. The library resolves an indirect
+// read once: its fonts and its page tree (and the interpreters' buffers
+// are reused). The library resolves an indirect
 // object again, from the file or by inflating its object stream, on every
 // access, and finds page n by walking the tree from the root.
 type docCache struct {
-	fonts map[string]*fontInfo // by the font dictionary's printed form
-	tree  *pageNode
+	fonts   map[string]*fontInfo // by the font dictionary's printed form
+	tree    *pageNode
+	interps []*interp // content interpreters, one per form nesting depth
 }
 
 func newDocCache() *docCache {

@@ -20,8 +20,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -298,7 +300,8 @@ func extract(data []byte, o *Options, stop func() bool) (*Document, error) {
 	}
 	cache := newDocCache()
 	lastGlyphs := 0
-	var pages [][]line
+	pool := newLayoutPool(n)
+	defer pool.close()
 	glyphs, undecoded, failed := 0, 0, 0
 	var firstErr error
 	for i := 1; i <= n; i++ {
@@ -320,8 +323,9 @@ func extract(data []byte, o *Options, stop func() bool) (*Document, error) {
 		glyphs += len(pr.glyphs)
 		lastGlyphs = min(len(pr.glyphs), 1<<16) // pages of a document are alike
 		undecoded += pr.undecoded
-		pages = append(pages, layoutPage(pr.glyphs))
+		pool.add(i-1, pr.glyphs)
 	}
+	pages := pool.wait()
 	if failed == n && firstErr != nil {
 		return nil, firstErr
 	}
@@ -347,6 +351,77 @@ func extract(data []byte, o *Options, stop func() bool) (*Document, error) {
 		doc.Warnings = append(doc.Warnings, fmt.Sprintf("%d glyphs had no Unicode mapping and were dropped", undecoded))
 	}
 	return doc, nil
+}
+
+// layoutPool lays pages out on other goroutines while the next pages are
+// interpreted: layoutPage is a function of one page's glyphs only, so
+// pages can be laid out side by side, and the result does not depend on
+// the order they finish in.
+type layoutPool struct {
+	jobs     chan layoutJob
+	wg       sync.WaitGroup
+	once     sync.Once
+	mu       sync.Mutex
+	panicked any
+	pages    [][]line
+}
+
+type layoutJob struct {
+	i      int
+	glyphs []glyph
+}
+
+// maxLayoutWorkers bounds the goroutines laying pages out for one document.
+const maxLayoutWorkers = 4
+
+func newLayoutPool(n int) *layoutPool {
+	workers := max(1, min(runtime.GOMAXPROCS(0), maxLayoutWorkers))
+	p := &layoutPool{jobs: make(chan layoutJob, workers), pages: make([][]line, n)}
+	for range workers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for j := range p.jobs {
+				p.layout(j)
+			}
+		}()
+	}
+	return p
+}
+
+// add queues page i (0-based), waiting while the workers are all busy.
+func (p *layoutPool) add(i int, glyphs []glyph) { p.jobs <- layoutJob{i, glyphs} }
+
+func (p *layoutPool) layout(j layoutJob) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.mu.Lock()
+			if p.panicked == nil {
+				p.panicked = r
+			}
+			p.mu.Unlock()
+		}
+	}()
+	p.pages[j.i] = layoutPage(j.glyphs)
+}
+
+// close waits for the queued pages; Extract's goroutine stays alive, and
+// counted if abandoned, until no worker runs.
+func (p *layoutPool) close() {
+	p.once.Do(func() {
+		close(p.jobs)
+		p.wg.Wait()
+	})
+}
+
+// wait returns every page's lines, re-raising a layout panic on the
+// caller's goroutine, where Extract turns it into an error.
+func (p *layoutPool) wait() [][]line {
+	p.close()
+	if p.panicked != nil {
+		panic(p.panicked)
+	}
+	return p.pages
 }
 
 // pageGlyphs interprets page i, turning a panic into an error.

@@ -37,14 +37,25 @@ func layoutPage(gs []glyph) []line {
 	// Group glyphs by writing direction, in quarter turns; text drawn
 	// sideways or upside down is turned upright and laid out after the
 	// page's main, horizontal text.
-	groups := map[int][]glyph{}
+	var groups [4][]glyph
+	upright := true
 	for _, g := range gs {
-		q := int(math.Round(math.Atan2(g.dy, g.dx)/(math.Pi/2))+4) % 4
-		if q != 0 {
-			sin, cos := math.Sincos(-float64(q) * math.Pi / 2)
-			g.x, g.y = g.x*cos-g.y*sin, g.x*sin+g.y*cos
+		if g.dx <= 0 || math.Abs(g.dy) >= g.dx {
+			upright = false
+			break
 		}
-		groups[q] = append(groups[q], g)
+	}
+	if upright {
+		groups[0] = slices.Clone(gs) // the common case
+	} else {
+		for _, g := range gs {
+			q := int(math.Round(math.Atan2(g.dy, g.dx)/(math.Pi/2))+4) % 4
+			if q != 0 {
+				sin, cos := math.Sincos(-float64(q) * math.Pi / 2)
+				g.x, g.y = g.x*cos-g.y*sin, g.x*sin+g.y*cos
+			}
+			groups[q] = append(groups[q], g)
+		}
 	}
 	var lines []line
 	for q := 0; q < 4; q++ {
@@ -52,7 +63,7 @@ func layoutPage(gs []glyph) []line {
 			continue
 		}
 		var ls []line
-		xyCut(makeWords(dedupe(groups[q])), &ls, nil)
+		xyCut(makeWords(groups[q]), &ls, nil)
 		ls = joinSameBaseline(ls)
 		if q != 0 {
 			for i := range ls {
@@ -64,44 +75,25 @@ func layoutPage(gs []glyph) []line {
 	return lines
 }
 
-// dedupe drops glyphs drawn twice at (almost) the same spot: fake bold and
-// shadowed text.
-func dedupe(gs []glyph) []glyph {
-	type key struct {
-		s    string
-		x, y int
-	}
-	seen := make(map[key]bool, len(gs))
-	out := gs[:0:0]
-	for _, g := range gs {
-		k := key{g.s, int(math.Round(g.x * 2)), int(math.Round(g.y * 2))}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, g)
-	}
-	return out
-}
-
-// makeWords groups glyphs into words: same baseline, touching in x.
+// makeWords groups glyphs into words: same baseline, touching in x. It
+// sorts gs and drops the glyphs drawn twice at (almost) the same spot.
 func makeWords(gs []glyph) []word {
 	if len(gs) == 0 {
 		return nil
 	}
 	// Cluster baselines: sort by y (top first), then x.
-	sort.SliceStable(gs, func(i, j int) bool {
-		if math.Abs(gs[i].y-gs[j].y) > 0.01 {
-			return gs[i].y > gs[j].y
+	slices.SortStableFunc(gs, func(a, b glyph) int {
+		if math.Abs(a.y-b.y) > 0.01 {
+			return cmp.Compare(b.y, a.y)
 		}
-		return gs[i].x < gs[j].x
+		return cmp.Compare(a.x, b.x)
 	})
 	var rows [][]glyph
 	start := 0
 	for i := 1; i <= len(gs); i++ {
 		if i == len(gs) || gs[start].y-gs[i].y > 0.3*math.Max(1, math.Min(gs[start].size, gs[i].size)) {
 			row := gs[start:i]
-			sort.SliceStable(row, func(a, b int) bool { return row[a].x < row[b].x })
+			slices.SortStableFunc(row, func(a, b glyph) int { return cmp.Compare(a.x, b.x) })
 			rows = append(rows, row)
 			start = i
 		}
@@ -119,7 +111,10 @@ func makeWords(gs []glyph) []word {
 				cur = nil
 			}
 		}
-		for _, g := range row {
+		for i, g := range row {
+			if drawnBefore(row[:i], g) {
+				continue // fake bold, shadowed text
+			}
 			size := math.Max(g.size, 1)
 			if cur != nil && g.x < cur.x1-0.3*size && strings.TrimSpace(g.s) == "" {
 				// A space drawn under a word (padding that overlaps the
@@ -160,6 +155,19 @@ func makeWords(gs []glyph) []word {
 		flush()
 	}
 	return words
+}
+
+// drawnBefore reports whether one of the glyphs before g in its row (left
+// to right) is g drawn again at (almost) the same spot.
+func drawnBefore(before []glyph, g glyph) bool {
+	x, y := math.Round(g.x*2), math.Round(g.y*2)
+	for j := len(before) - 1; j >= 0 && before[j].x > g.x-0.5; j-- {
+		b := &before[j]
+		if b.s == g.s && math.Round(b.x*2) == x && math.Round(b.y*2) == y {
+			return true
+		}
+	}
+	return false
 }
 
 func isRTL(s string) bool {
@@ -234,7 +242,7 @@ func verticalCut(ws []word, refused []float64) (left, right []word, ok bool, _ [
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.Slice(idx, func(a, b int) bool { return ws[idx[a]].x0 < ws[idx[b]].x0 })
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(ws[a].x0, ws[b].x0) })
 	size := medianSize(ws)
 	type gap struct{ width, at float64 }
 	var gaps []gap
@@ -251,16 +259,11 @@ func verticalCut(ws []word, refused []float64) (left, right []word, ok bool, _ [
 		if n == maxGutterTry {
 			break
 		}
-		left, right = left[:0], right[:0]
-		for _, w := range ws {
-			if w.x1 <= g.at {
-				left = append(left, w)
-			} else {
-				right = append(right, w)
+		if g.width < lineGutter*size {
+			l, r := baselinesSplit(ws, g.at)
+			if l < 2 || r < 2 {
+				continue
 			}
-		}
-		if g.width < lineGutter*size && (baselines(left) < 2 || baselines(right) < 2) {
-			continue
 		}
 		if rows == nil {
 			rows = baselineRows(ws)
@@ -269,9 +272,37 @@ func verticalCut(ws []word, refused []float64) (left, right []word, ok bool, _ [
 			refused = append(refused[:len(refused):len(refused)], g.at)
 			continue
 		}
+		left, right = partition(ws, func(w *word) bool { return w.x1 <= g.at })
 		return left, right, true, refused
 	}
 	return nil, nil, false, refused
+}
+
+// partition reorders ws in place so that the words keep goes to come first
+// and returns the two parts; cutting a region this way copies no words.
+func partition(ws []word, keep func(*word) bool) (in, out []word) {
+	n := 0
+	for i := range ws {
+		if keep(&ws[i]) {
+			ws[n], ws[i] = ws[i], ws[n]
+			n++
+		}
+	}
+	return ws[:n:n], ws[n:]
+}
+
+// baselinesSplit counts the distinct text lines among the words of ws left
+// of x = at and among those right of it.
+func baselinesSplit(ws []word, at float64) (left, right int) {
+	var l, r []float64
+	for _, w := range ws {
+		if w.x1 <= at {
+			l = append(l, w.y)
+		} else {
+			r = append(r, w.y)
+		}
+	}
+	return countBaselines(l), countBaselines(r)
 }
 
 // holdsAny reports whether some x in xs lies between lo and hi.
@@ -284,13 +315,9 @@ func holdsAny(lo, hi float64, xs []float64) bool {
 	return false
 }
 
-// baselines counts the distinct text lines among ws.
-func baselines(ws []word) int {
-	ys := make([]float64, len(ws))
-	for i, w := range ws {
-		ys[i] = w.y
-	}
-	sort.Float64s(ys)
+// countBaselines counts the distinct baselines among ys, reordering them.
+func countBaselines(ys []float64) int {
+	slices.Sort(ys)
 	n := 0
 	for i, y := range ys {
 		if i == 0 || y-ys[i-1] > 2 {
@@ -306,7 +333,7 @@ func horizontalCut(ws []word) (top, bottom []word, ok bool) {
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.Slice(idx, func(a, b int) bool { return ws[idx[a]].top() > ws[idx[b]].top() })
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(ws[b].top(), ws[a].top()) })
 	best, at := 0.0, 0.0
 	low := ws[idx[0]].bottom()
 	for _, i := range idx[1:] {
@@ -318,13 +345,7 @@ func horizontalCut(ws []word) (top, bottom []word, ok bool) {
 	if best <= 0 {
 		return nil, nil, false
 	}
-	for _, w := range ws {
-		if w.bottom() >= at {
-			top = append(top, w)
-		} else {
-			bottom = append(bottom, w)
-		}
-	}
+	top, bottom = partition(ws, func(w *word) bool { return w.bottom() >= at })
 	return top, bottom, len(top) > 0 && len(bottom) > 0
 }
 
@@ -374,7 +395,7 @@ func joinWords(ws []word) string {
 			rtl++
 		}
 	}
-	sort.SliceStable(ws, func(i, j int) bool { return ws[i].x0 < ws[j].x0 })
+	slices.SortStableFunc(ws, func(a, b word) int { return cmp.Compare(a.x0, b.x0) })
 	if rtl == 0 {
 		if row := tableRow(ws); row != "" {
 			return row

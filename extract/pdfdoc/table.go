@@ -1,8 +1,9 @@
 package pdfdoc
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -26,7 +27,7 @@ func baselineRows(ws []word) [][]int {
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.Slice(idx, func(a, b int) bool { return ws[idx[a]].y > ws[idx[b]].y })
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(ws[b].y, ws[a].y) })
 	var rows [][]int
 	start := 0
 	for i := 1; i <= len(idx); i++ {
@@ -34,7 +35,7 @@ func baselineRows(ws []word) [][]int {
 			continue
 		}
 		row := idx[start:i]
-		sort.Slice(row, func(a, b int) bool { return ws[row[a]].x0 < ws[row[b]].x0 })
+		slices.SortFunc(row, func(a, b int) int { return cmp.Compare(ws[a].x0, ws[b].x0) })
 		rows = append(rows, row)
 		start = i
 	}

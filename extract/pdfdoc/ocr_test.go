@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -388,5 +389,43 @@ func TestOCRWithoutTesseract(t *testing.T) {
 	_, err = OCR(context.Background(), data, doc, OCRAuto)
 	if !errors.Is(err, ErrNoOCR) || !strings.Contains(err.Error(), "page 3 scanned: OCR engine not installed") || !strings.Contains(err.Error(), "not found on PATH: tesseract)") {
 		t.Errorf("err = %v, want ErrNoOCR naming page 3 and tesseract", err)
+	}
+}
+
+// TestOCRStopsAtDeadline: a tesseract that hangs is killed when the
+// context ends, with the other pages' programs, and the error is a
+// timeout naming the first page that did not finish.
+func TestOCRStopsAtDeadline(t *testing.T) {
+	needOCR(t)
+	if runtime.GOOS == "windows" {
+		t.Skip("needs a POSIX shell")
+	}
+	d := &pdfgen.Doc{}
+	img := scannedPage(t, scanText)
+	for range 3 {
+		d.NewPage().Image(img, 0, 0, 612, 792)
+	}
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	script := "#!/bin/sh\ntouch '" + started + "'\nexec sleep 60\n"
+	if err := os.WriteFile(filepath.Join(dir, "tesseract"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// The deadline passes once tesseract runs, however slow the machine.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	go func() {
+		for range 6000 {
+			if _, err := os.Stat(started); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel(context.DeadlineExceeded)
+	}()
+	_, err := OCR(ctx, d.Bytes(), nil, OCRAuto)
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "OCR of page 1 of 3: ") {
+		t.Fatalf("err = %v, want ErrTimeout naming page 1", err)
 	}
 }

@@ -209,15 +209,21 @@ func (pr *pageReader) show(g *gstate, tm matrix, raw []byte) matrix {
 			pr.undecoded++
 		}
 		s, w0 := ci.s, ci.w
-		trm := matrix{g.tfs * g.th, 0, 0, g.tfs, 0, g.trise}.mul(tm).mul(g.ctm)
+		// The text rendering matrix is [tfs·th 0 0 tfs 0 rise] × tm × ctm.
+		// The products by the sparse matrices are written out (the same
+		// operations, so the same results, as matrix.mul's).
+		a, d, e := g.tfs*g.th, g.tfs, g.trise
+		trm := matrix{a * tm[0], a * tm[1], d * tm[2], d * tm[3], e*tm[2] + tm[4], e*tm[3] + tm[5]}.mul(g.ctm)
 		tx := (w0*g.tfs + g.tc) * g.th
 		if n == 1 && code[0] == ' ' {
 			tx += g.tw * g.th
 		}
-		// Advance in display space: the text-space vector (tx, 0).
-		adv := matrix{1, 0, 0, 1, tx, 0}.mul(tm).mul(g.ctm)
+		// The next glyph's text matrix, [1 0 0 1 tx 0] × tm; its origin in
+		// display space is where this glyph's advance ends.
+		tm[4], tm[5] = tx*tm[0]+tm[4], tx*tm[1]+tm[5]
 		ox, oy := pr.rot(trm[4], trm[5])
-		ex, ey := pr.rot(adv[4], adv[5])
+		c := &g.ctm
+		ex, ey := pr.rot(tm[4]*c[0]+tm[5]*c[2]+c[4], tm[4]*c[1]+tm[5]*c[3]+c[5])
 		wx, wy := ex-ox, ey-oy
 		w := math.Hypot(wx, wy)
 		dx, dy := 1.0, 0.0
@@ -236,7 +242,6 @@ func (pr *pageReader) show(g *gstate, tm matrix, raw []byte) matrix {
 		} else if len(pr.glyphs) >= pr.maxGlyphs {
 			panic(errTooManyGlyphs)
 		}
-		tm = matrix{1, 0, 0, 1, tx, 0}.mul(tm)
 	}
 	return tm
 }

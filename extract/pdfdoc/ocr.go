@@ -64,14 +64,15 @@ func missing(tools ...string) error {
 // page rendered to a grey PNG at 300 DPI) and tesseract (English). doc is
 // the text layer Extract or Pdftotext read from data, nil when they found
 // none (ErrNoText). Mode auto OCRs the pages that have no text and whose
-// images cover at least a fifth of them, force every page (its text layer is replaced), off none. It
-// returns doc with the recognised pages' text and a warning "text from
-// OCR" naming them; a doc it builds itself takes its metadata from
-// pdfinfo. When doc has text on every page, auto runs no program. Errors
-// wrap ErrNoOCR when the engine is missing, ErrTimeout when ctx ends, and
-// ErrNoText when no page has text even after OCR. The PDF reaches the
-// programs on their standard input, never through a file, so nothing is
-// left behind when the process is killed.
+// images cover at least a fifth of them, force every page (its text layer
+// is replaced), off none. It returns doc, changed in place, with the
+// recognised pages' text and a warning "text from OCR" naming them; a doc
+// it builds itself takes its metadata from pdfinfo. When doc has text on
+// every page, auto runs no program. Errors wrap ErrNoOCR when the engine
+// is missing, ErrTimeout when ctx ends, and ErrNoText when no page has
+// text even after OCR. The PDF reaches the programs on their standard
+// input, never through a file, so nothing is left behind when the process
+// is killed.
 func OCR(ctx context.Context, data []byte, doc *Document, mode string) (*Document, error) {
 	switch mode {
 	case OCROff:

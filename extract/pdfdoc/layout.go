@@ -265,6 +265,9 @@ func verticalCut(ws []word, refused []float64) (left, right []word, ok bool, _ [
 				continue
 			}
 		}
+		if !sideBySide(ws, g.at) {
+			continue
+		}
 		if rows == nil {
 			rows = baselineRows(ws)
 		}
@@ -276,6 +279,22 @@ func verticalCut(ws []word, refused []float64) (left, right []word, ok bool, _ [
 		return left, right, true, refused
 	}
 	return nil, nil, false, refused
+}
+
+// sideBySide reports whether the words left and right of x = at share at
+// least half the height of the shorter side: columns do, while a heading
+// set to the left of a centred title only looks like a column.
+func sideBySide(ws []word, at float64) bool {
+	lt, lb, rt, rb := math.Inf(-1), math.Inf(1), math.Inf(-1), math.Inf(1)
+	for i := range ws {
+		w := &ws[i]
+		if w.x1 <= at {
+			lt, lb = math.Max(lt, w.top()), math.Min(lb, w.bottom())
+		} else {
+			rt, rb = math.Max(rt, w.top()), math.Min(rb, w.bottom())
+		}
+	}
+	return math.Min(lt, rt)-math.Max(lb, rb) >= 0.5*math.Min(lt-lb, rt-rb)
 }
 
 // partition reorders ws in place so that the words keep goes to come first

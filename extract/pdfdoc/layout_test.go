@@ -132,6 +132,23 @@ func TestFootnoteMarksJoinTheirRow(t *testing.T) {
 	}
 }
 
+func TestHeadingsLeftOfACentredTitleFollowIt(t *testing.T) {
+	d := &pdfgen.Doc{}
+	p := d.NewPage()
+	p.Text(pdfgen.Bold, 10, 240, 740, "Consolidated Balance Sheets")
+	p.Text(pdfgen.Regular, 9, 250, 728, "(In Millions, Except Par Value)")
+	p.Text(pdfgen.Bold, 9, 330, 712, "May 31, 2020")
+	p.Text(pdfgen.Bold, 9, 420, 712, "May 26, 2019")
+	p.Text(pdfgen.Bold, 9, 72, 700, "ASSETS")
+	p.Text(pdfgen.Regular, 9, 72, 688, "Current assets:")
+	p.Text(pdfgen.Regular, 9, 72, 650, "See accompanying notes to consolidated financial statements.")
+	want := "Consolidated Balance Sheets\n(In Millions, Except Par Value)\nMay 31, 2020 May 26, 2019\n" +
+		"ASSETS\nCurrent assets:\nSee accompanying notes to consolidated financial statements."
+	if got := extractText(t, d).Text(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestIsFigure(t *testing.T) {
 	for s, want := range map[string]bool{
 		"1,234": true, "(1,600)": true, "$": true, "$118,573": true, "12.5%": true,

@@ -128,19 +128,22 @@ func isFigure(s string) bool {
 // the first a figure. It returns "" for any other line.
 func tableRow(ws []word) string {
 	// Cells: split at wide gaps and before a currency sign; after the
-	// first cell (the label, which may hold a date), also between two
-	// figures, which a tight table sets closer than a wide gap.
+	// first cell (the label), also between two figures, which a tight
+	// table sets closer than a wide gap, unless the cell holds words too
+	// (a date: "May 26, 2019").
 	var cells [][]string
 	for i, w := range ws {
 		split := i == 0
 		if i > 0 {
 			prev := ws[i-1]
 			switch {
+			case w.size < 0.85*prev.size && w.x0-prev.x1 < prev.size:
+				// a superscript mark stays with what it annotates
 			case w.x0-prev.x1 > cellGap*math.Max(w.size, prev.size):
 				split = true
 			case isCurrency(w.s):
 				split = true
-			case len(cells) > 1 && isFigure(w.s) && isFigure(prev.s) && !isMark(w.s) && !isCurrency(prev.s):
+			case len(cells) > 1 && isFigure(w.s) && !isMark(w.s) && !isCurrency(prev.s) && allFigures(cells[len(cells)-1]):
 				split = true
 			}
 		}
@@ -167,10 +170,7 @@ func tableRow(ws []word) string {
 			continue
 		}
 		if len(out) > 0 && !figure {
-			figure = true
-			for _, w := range cells[i] {
-				figure = figure && isFigure(w)
-			}
+			figure = allFigures(cells[i])
 		}
 		out = append(out, c)
 	}
@@ -178,6 +178,16 @@ func tableRow(ws []word) string {
 		return ""
 	}
 	return strings.Join(out, " | ")
+}
+
+// allFigures reports whether every word of a cell is a figure.
+func allFigures(cell []string) bool {
+	for _, w := range cell {
+		if !isFigure(w) {
+			return false
+		}
+	}
+	return true
 }
 
 // isFootnote reports whether s is a footnote mark: "(a)", "(1)", "*".

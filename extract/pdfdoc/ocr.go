@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -344,26 +345,86 @@ func ocrPage(ctx context.Context, data []byte, page int, size [2]float64) (strin
 	}
 	// One thread per tesseract: its OpenMP threads cost more than they
 	// give on a page this size, and pages already run side by side.
-	res, err := runTool(ctx, png.stdout, maxOCRText, []string{"OMP_THREAD_LIMIT=1"}, "tesseract", "-", "-", "-l", "eng", "--dpi", strconv.Itoa(dpi))
+	res, err := runTool(ctx, png.stdout, maxOCRText, []string{"OMP_THREAD_LIMIT=1"}, "tesseract", "-", "-", "-l", "eng", "--dpi", strconv.Itoa(dpi), "tsv")
 	if err != nil {
 		if strings.Contains(res.stderr, "Failed loading language") || strings.Contains(res.stderr, "traineddata") {
 			return "", fmt.Errorf("%w (tesseract has no English data: %s)", ErrNoOCR, firstLine(res.stderr))
 		}
 		return "", toolError("tesseract", res, err)
 	}
-	return ocrText(string(res.stdout)), nil
+	return ocrLayout(string(res.stdout), dpi), nil
 }
 
-// ocrText tidies tesseract's output into a page's lines as Extract writes
-// them: no form feed, no blank lines, no trailing spaces, and words
-// hyphenated across a line break joined.
-func ocrText(s string) string {
-	var ls []line
-	for _, l := range strings.Split(strings.ReplaceAll(s, "\f", "\n"), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			ls = append(ls, line{text: l})
+// ocrLayout lays out the words tesseract found (its TSV output: a row per
+// word with its box in pixels) as Extract lays out a text layer's glyphs,
+// so that a scanned table keeps each row on one line, label first, and
+// columns of prose keep their reading order; tesseract's own text output
+// reads a table column by column. The words of one of tesseract's lines
+// share a baseline (the median bottom of its words: most have no
+// descender) and a font size (the line's height).
+func ocrLayout(tsv string, dpi int) string {
+	type box struct{ left, top, width, height float64 }
+	type key [4]string // page, block, paragraph, line
+	var (
+		pageHeight float64
+		lineBoxes  = map[key]box{}
+		words      = map[key][]box{}
+		texts      = map[key][]string{}
+		order      []key
+	)
+	for i, row := range strings.Split(tsv, "\n") {
+		f := strings.Split(row, "\t")
+		if i == 0 || len(f) < 12 {
+			continue
+		}
+		var b box
+		var err error
+		for j, v := range []*float64{&b.left, &b.top, &b.width, &b.height} {
+			if *v, err = strconv.ParseFloat(f[6+j], 64); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			continue
+		}
+		k := key{f[1], f[2], f[3], f[4]}
+		switch f[0] {
+		case "1":
+			pageHeight = max(pageHeight, b.top+b.height)
+		case "4":
+			lineBoxes[k] = b
+		case "5":
+			text := strings.TrimSpace(f[11])
+			if text == "" {
+				continue
+			}
+			if _, seen := words[k]; !seen {
+				order = append(order, k)
+			}
+			words[k] = append(words[k], b)
+			texts[k] = append(texts[k], text)
 		}
 	}
+	scale := 72 / float64(dpi)
+	var gs []glyph
+	for _, k := range order {
+		ws := words[k]
+		bottoms := make([]float64, len(ws))
+		for i, w := range ws {
+			bottoms[i] = w.top + w.height
+		}
+		slices.Sort(bottoms)
+		base := bottoms[len(bottoms)/2]
+		size := lineBoxes[k].height
+		if size <= 0 {
+			size = ws[0].height
+		}
+		for i, w := range ws {
+			gs = append(gs, glyph{x: w.left * scale, y: (pageHeight - base) * scale, w: w.width * scale,
+				size: size * scale, dx: 1, s: texts[k][i]})
+		}
+	}
+	ls := layoutPage(gs)
 	dehyphenate(ls)
 	var b strings.Builder
 	for _, l := range ls {

@@ -3,6 +3,7 @@ package pdfdoc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"os"
 	"os/exec"
@@ -267,11 +268,64 @@ func TestOCRBadMode(t *testing.T) {
 	}
 }
 
-func TestOCRText(t *testing.T) {
-	got := ocrText("The invest-\nment case holds  \n\nYields rose 40 basis points in Q1-\n2026.\n\f")
-	want := "The investment\ncase holds\nYields rose 40 basis points in Q1-\n2026."
-	if got != want {
-		t.Errorf("ocrText = %q, want %q", got, want)
+// tsv writes tesseract TSV for lines of words: each line is its block
+// number, the top and height of its box, and its words with their left
+// edges and widths, in pixels.
+func tsv(lines ...tsvLine) string {
+	var b strings.Builder
+	b.WriteString("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n")
+	b.WriteString("1\t1\t0\t0\t0\t0\t0\t0\t2550\t3300\t-1\t\n")
+	for i, l := range lines {
+		fmt.Fprintf(&b, "4\t1\t%d\t1\t%d\t0\t%d\t%d\t%d\t%d\t-1\t\n", l.block, i+1, l.words[0].left, l.top, 500, l.height)
+		for j, w := range l.words {
+			fmt.Fprintf(&b, "5\t1\t%d\t1\t%d\t%d\t%d\t%d\t%d\t%d\t95\t%s\n", l.block, i+1, j+1, w.left, l.top, w.width, l.height, w.text)
+		}
+	}
+	return b.String()
+}
+
+type tsvLine struct {
+	block, top, height int
+	words              []tsvWord
+}
+
+type tsvWord struct {
+	left, width int
+	text        string
+}
+
+// TestOCRLayout: tesseract's words are laid out like a text layer's: a
+// table that tesseract reads column by column comes out row by row, and
+// a word hyphenated across lines is joined.
+func TestOCRLayout(t *testing.T) {
+	got := ocrLayout(tsv(
+		tsvLine{1, 400, 45, []tsvWord{{300, 150, "Revenue"}, {470, 90, "($m)"}}},
+		tsvLine{1, 476, 45, []tsvWord{{300, 200, "Operating"}, {520, 130, "margin"}}},
+		tsvLine{2, 401, 45, []tsvWord{{1400, 130, "41,396"}}},
+		tsvLine{2, 477, 45, []tsvWord{{1420, 110, "18.2%"}}},
+		tsvLine{3, 400, 45, []tsvWord{{1800, 130, "44,870"}}},
+		tsvLine{3, 476, 45, []tsvWord{{1820, 110, "19.5%"}}},
+		tsvLine{4, 900, 45, []tsvWord{{300, 80, "The"}, {400, 160, "invest-"}}},
+		tsvLine{4, 960, 45, []tsvWord{{300, 110, "ment"}, {430, 90, "case"}}},
+	), 300)
+	lines := strings.Split(got, "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want 4:\n%s", len(lines), got)
+	}
+	for i, want := range [][]string{{"Revenue ($m)", "41,396", "44,870"}, {"Operating margin", "18.2%", "19.5%"}} {
+		at := 0
+		for _, w := range want {
+			k := strings.Index(lines[i][at:], w)
+			if k < 0 {
+				t.Errorf("line %d %q lacks %q after %d", i+1, lines[i], w, at)
+				break
+			}
+			at += k + len(w)
+		}
+	}
+	t.Logf("%s", got)
+	if lines[2] != "The investment" || lines[3] != "case" {
+		t.Errorf("hyphenated lines %q, want [The investment case]", lines[2:])
 	}
 }
 
@@ -427,5 +481,92 @@ func TestOCRStopsAtDeadline(t *testing.T) {
 	_, err := OCR(ctx, d.Bytes(), nil, OCRAuto)
 	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "OCR of page 1 of 3: ") {
 		t.Fatalf("err = %v, want ErrTimeout naming page 1", err)
+	}
+}
+
+// TestOCRLaysOutLikeTextLayer: a scanned page is laid out as the same
+// page's text layer is: two columns of prose read left column first, and
+// a table keeps each row on one line, label first.
+func TestOCRLaysOutLikeTextLayer(t *testing.T) {
+	needOCR(t)
+	left := "Credit spreads tightened through the quarter as issuers returned to the primary market and investors added duration. We keep an overweight in banks and utilities, where leverage is stable and ratings momentum is positive."
+	right := "Equity valuations look stretched: the index trades at nineteen times forward earnings, above its long run average. We prefer quality compounders with pricing power, and hold cash for better entry points later this year."
+	rows := [][]string{{"Revenue ($m)", "41,396", "44,870"}, {"Operating margin", "18.2%", "19.5%"}, {"Net debt / EBITDA", "1.8x", "1.5x"}}
+	src := &pdfgen.Doc{}
+	p := src.NewPage()
+	for i, l := range pdfgen.Wrap(pdfgen.Regular, 11, 220, left) {
+		p.Text(pdfgen.Regular, 11, 72, 720-14*float64(i), l)
+	}
+	for i, l := range pdfgen.Wrap(pdfgen.Regular, 11, 220, right) {
+		p.Text(pdfgen.Regular, 11, 320, 720-14*float64(i), l)
+	}
+	p = src.NewPage()
+	for i, r := range rows {
+		y := 700 - 18*float64(i)
+		p.Text(pdfgen.Regular, 11, 72, y, r[0])
+		for j, c := range r[1:] {
+			p.Text(pdfgen.Regular, 11, 360+90*float64(j)-pdfgen.TextWidth(pdfgen.Regular, 11, c), y, c)
+		}
+	}
+	typed, err := Extract(context.Background(), src.Bytes(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan, err := pdfgen.Scan(context.Background(), src.Bytes(), 2, 200, 612, 792)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := OCR(context.Background(), scan, nil, OCRAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Most lines of the text layer are lines of the OCR text, in order.
+	for pg := range 2 {
+		want := strings.Split(typed.Pages[pg], "\n")
+		got := strings.Split(doc.Pages[pg], "\n")
+		same, at := 0, 0
+		for _, w := range want {
+			for k := at; k < len(got); k++ {
+				if got[k] == w {
+					same++
+					at = k + 1
+					break
+				}
+			}
+		}
+		if same*10 < len(want)*8 {
+			t.Errorf("page %d: %d of the text layer's %d lines found in order in the OCR text:\n%s\n--- text layer:\n%s", pg+1, same, len(want), doc.Pages[pg], typed.Pages[pg])
+		}
+	}
+	// The left column comes first: every word only it has comes before
+	// every word only the right column has.
+	inLeft, inRight := map[string]bool{}, map[string]bool{}
+	for _, w := range wordRe.FindAllString(strings.ToLower(left), -1) {
+		inLeft[w] = true
+	}
+	for _, w := range wordRe.FindAllString(strings.ToLower(right), -1) {
+		inRight[w] = true
+	}
+	lastLeft, firstRight := -1, -1
+	for i, w := range wordRe.FindAllString(strings.ToLower(doc.Pages[0]), -1) {
+		switch {
+		case inLeft[w] && !inRight[w]:
+			lastLeft = i
+		case inRight[w] && !inLeft[w] && firstRight < 0:
+			firstRight = i
+		}
+	}
+	if lastLeft < 0 || firstRight < 0 || lastLeft > firstRight {
+		t.Errorf("columns interleaved: last left-column word at %d, first right-column word at %d:\n%s", lastLeft, firstRight, doc.Pages[0])
+	}
+	for _, r := range rows {
+		found := false
+		for _, l := range strings.Split(doc.Pages[1], "\n") {
+			i, j, k := strings.Index(l, r[0]), strings.Index(l, r[1]), strings.Index(l, r[2])
+			found = found || (i >= 0 && i < j && j < k)
+		}
+		if !found {
+			t.Errorf("no line holds the row %q in order:\n%s", r, doc.Pages[1])
+		}
 	}
 }

@@ -55,6 +55,8 @@ func checkCurrent(t *testing.T, q interface {
 			`SELECT e.run_id FROM (` + oldCurrent + `) o JOIN extractions e ON e.id = o.id ORDER BY o.document_id`},
 		{"counts per document", `SELECT document_id, data_points, grounded FROM current_documents WHERE data_points > 0 ORDER BY 1`,
 			`SELECT document_id, count(*), sum(grounded) FROM current_data_points GROUP BY document_id ORDER BY 1`},
+		{"perspective counts", `SELECT perspective, stance, views, round(avg_confidence, 6) FROM current_perspectives ORDER BY 1, 2`,
+			`SELECT perspective, stance, count(*), round(avg(confidence), 6) FROM current_views GROUP BY 1, 2 ORDER BY 1, 2`},
 		{"source counts", `SELECT data_source, data_points, documents FROM current_sources ORDER BY 1`,
 			`SELECT data_source, count(*), count(DISTINCT document_id) FROM current_data_points WHERE data_source IS NOT NULL GROUP BY data_source ORDER BY 1`},
 	}
@@ -117,6 +119,8 @@ func TestMigrationConvertsExistingDatabase(t *testing.T) {
 				continue
 			}
 			th := exec(`INSERT INTO theses (extraction_id, document_id, ordinal, title, statement, stance) VALUES (?, ?, 0, 't', 's', 'bullish')`, e, d)
+			exec(`INSERT INTO views (thesis_id, extraction_id, document_id, perspective, stance, confidence) VALUES (?, ?, ?, 'rates', ?, ?)`,
+				th, e, d, []string{"bullish", "bearish"}[r%2], []any{nil, 0.7, 0.4}[d%3])
 			for i := range d + r {
 				exec(`INSERT INTO data_points (thesis_id, extraction_id, document_id, ordinal, indicator, value, quote, source, grounded, unit, value_num)
 					VALUES (?, ?, ?, ?, 'i', '5%', 'q', ?, ?, '%', 5)`, th, e, d, i, []any{nil, "Fed", fmt.Sprintf("run %d", r)}[i%3], i%2)

@@ -31,9 +31,20 @@ const DefaultMaxBytes = 64 << 20
 
 const readOnlyDriver = "sqlite3_thesisdb_readonly"
 
+// ReaderMmapBytes is how much of the database file a query connection
+// maps into memory (SQLite's largest by default; the rest is read).
+const ReaderMmapBytes = 2147418112
+
 var registerReadOnly = sync.OnceFunc(func() {
 	sql.Register(readOnlyDriver, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			// Read the file through a memory map: a query that visits
+			// rows in index order (ORDER BY value_num over a million data
+			// points) fetches pages at random, and a read(2) per page
+			// made the full result twice as slow as a sequential scan.
+			if _, err := c.Exec(fmt.Sprintf("PRAGMA mmap_size = %d", ReaderMmapBytes), nil); err != nil {
+				return err
+			}
 			c.RegisterAuthorizer(authorizeRead)
 			c.SetLimit(sqlite3.SQLITE_LIMIT_LENGTH, DefaultMaxBytes)
 			return nil

@@ -498,6 +498,7 @@ type cmap struct {
 	space  [5][][2]string // codespace ranges by byte length 1..4
 	chars  map[string]string
 	ranges []cmapRange
+	one    [256]bool // the bytes a one-byte codespace range holds
 }
 
 type cmapRange struct {
@@ -507,6 +508,9 @@ type cmapRange struct {
 }
 
 func (m *cmap) codeLen(s []byte) int {
+	if len(s) > 0 && m.one[s[0]] { // what the loop below finds first
+		return 1
+	}
 	for n := 1; n <= 4 && n <= len(s); n++ {
 		for _, r := range m.space[n] {
 			if c := string(s[:n]); r[0] <= c && c <= r[1] {
@@ -617,5 +621,10 @@ func readCMap(v, scratch pdf.Value) (m *cmap) {
 			stk.Push(scratch) // keep the stack shape of "dict begin"
 		}
 	})
+	for _, r := range m.space[1] {
+		for c := int(r[0][0]); c <= int(r[1][0]); c++ {
+			m.one[c] = true
+		}
+	}
 	return m
 }

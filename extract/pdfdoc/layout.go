@@ -23,6 +23,8 @@ type word struct {
 type line struct {
 	y    float64
 	text string
+	ws   []word // its words left to right, while the page is laid out
+	row  bool   // a table row
 }
 
 const (
@@ -65,6 +67,12 @@ func layoutPage(gs []glyph) []line {
 		var ls []line
 		xyCut(makeWords(groups[q]), &ls, nil)
 		ls = joinSameBaseline(ls)
+		if q == 0 {
+			ls = stackHeadings(ls)
+		}
+		for i := range ls {
+			ls[i].ws = nil
+		}
 		if q != 0 {
 			for i := range ls {
 				ls[i].y = math.Inf(-1) // never page furniture by position
@@ -381,7 +389,8 @@ func regionLines(ws []word) []line {
 			base = i // footnote marks set above the line they belong to
 			continue
 		}
-		out = append(out, line{y: ws[base].y, text: joinWords(ws[start:i])})
+		text, row := joinWords(ws[start:i])
+		out = append(out, line{y: ws[base].y, text: text, ws: ws[start:i], row: row})
 		start, base = i, i
 	}
 	return out
@@ -407,7 +416,7 @@ func superscripts(sup, below []word) bool {
 
 // joinWords sets one line's words in reading order, right to left when
 // most of its words are.
-func joinWords(ws []word) string {
+func joinWords(ws []word) (_ string, row bool) {
 	rtl := 0
 	for _, w := range ws {
 		if w.rtl {
@@ -417,7 +426,7 @@ func joinWords(ws []word) string {
 	slices.SortStableFunc(ws, func(a, b word) int { return cmp.Compare(a.x0, b.x0) })
 	if rtl == 0 {
 		if row := tableRow(ws); row != "" {
-			return row
+			return row, true
 		}
 	}
 	parts := make([]string, len(ws))
@@ -449,7 +458,7 @@ func joinWords(ws []word) string {
 			i = j
 		}
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, " "), false
 }
 
 // reverseParts joins a right-to-left word's glyph texts in logical order.
@@ -468,6 +477,9 @@ func joinSameBaseline(ls []line) []line {
 	for _, l := range ls {
 		if n := len(out); n > 0 && math.Abs(out[n-1].y-l.y) < 1 {
 			out[n-1].text += " " + l.text
+			ws := append(slices.Clip(out[n-1].ws), l.ws...)
+			slices.SortStableFunc(ws, func(a, b word) int { return cmp.Compare(a.x0, b.x0) })
+			out[n-1].ws, out[n-1].row = ws, false
 			continue
 		}
 		out = append(out, l)

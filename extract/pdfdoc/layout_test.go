@@ -149,10 +149,41 @@ func TestHeadingsLeftOfACentredTitleFollowIt(t *testing.T) {
 	}
 }
 
+func TestStackedColumnHeadingsBecomeOneRow(t *testing.T) {
+	d := &pdfgen.Doc{}
+	p := d.NewPage()
+	// Headings of two, one and three lines, bottom-aligned over their
+	// columns, beside the label column's own heading.
+	head := func(right, y float64, s string) {
+		p.Text(pdfgen.Bold, 9, right-pdfgen.TextWidth(pdfgen.Bold, 9, s), y, s)
+	}
+	p.Text(pdfgen.Bold, 9, 72, 700, "($ in millions)")
+	head(310, 700, "Employee Costs")
+	head(400, 711, "Fixed Asset")
+	head(400, 700, "Related Costs")
+	head(490, 700, "Other Costs")
+	head(570, 722, "Total")
+	head(570, 711, "Restructuring")
+	head(570, 700, "Costs")
+	for r, row := range [][]string{{"Liability balance at June 30, 2022", "97", "3", "18", "118"}, {"Cash paid", "(16)", "(1)", "(8)", "(25)"}} {
+		y := 686 - float64(r)*12
+		p.Text(pdfgen.Regular, 9, 72, y, row[0])
+		for i, right := range []float64{310, 400, 490, 570} {
+			p.Text(pdfgen.Regular, 9, right-pdfgen.TextWidth(pdfgen.Regular, 9, row[i+1]), y, row[i+1])
+		}
+	}
+	want := "($ in millions) | Employee Costs | Fixed Asset Related Costs | Other Costs | Total Restructuring Costs\n" +
+		"Liability balance at June 30, 2022 | 97 | 3 | 18 | 118\nCash paid | (16) | (1) | (8) | (25)"
+	if got := extractText(t, d).Text(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestIsFigure(t *testing.T) {
 	for s, want := range map[string]bool{
 		"1,234": true, "(1,600)": true, "$": true, "$118,573": true, "12.5%": true,
 		"—": true, "-": true, "NM": true, "(a)": true, "2.5x": true, "€": true,
+		"44-49": true, "2019–2021": true, "10-": false,
 		"Revenue": false, "(Decrease)": false, "Q4": false, "10-K": false, "a": false,
 	} {
 		if got := isFigure(s); got != want {

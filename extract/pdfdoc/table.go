@@ -110,17 +110,19 @@ func isFigure(s string) bool {
 	if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '.') {
 		return false
 	}
-	digits := 0
+	digits, dash := 0, false
 	for _, c := range s {
 		switch {
 		case c >= '0' && c <= '9':
 			digits++
 		case c == ',' || c == '.':
+		case (c == '-' || c == '–') && !dash && digits > 0:
+			dash = true // a range: "44-49"
 		default:
 			return false
 		}
 	}
-	return digits > 0
+	return digits > 0 && !strings.HasSuffix(s, "-") && !strings.HasSuffix(s, "–")
 }
 
 // tableRow joins the words of one line, in left-to-right order, as a table
@@ -132,6 +134,7 @@ func tableRow(ws []word) string {
 	// table sets closer than a wide gap, unless the cell holds words too
 	// (a date: "May 26, 2019").
 	var cells [][]string
+	apart := map[int]bool{} // cells set off by a wide gap
 	for i, w := range ws {
 		split := i == 0
 		if i > 0 {
@@ -141,6 +144,7 @@ func tableRow(ws []word) string {
 				// a superscript mark stays with what it annotates
 			case w.x0-prev.x1 > cellGap*math.Max(w.size, prev.size):
 				split = true
+				apart[len(cells)] = true
 			case isCurrency(w.s):
 				split = true
 			case len(cells) > 1 && isFigure(w.s) && !isMark(w.s) && !isCurrency(prev.s) && allFigures(cells[len(cells)-1]):
@@ -165,7 +169,7 @@ func tableRow(ws []word) string {
 		case isCurrency(c) && i+1 < len(cells):
 			cells[i+1] = append([]string{c}, cells[i+1]...)
 			continue
-		case len(out) > 0 && (isMark(c) || isFootnote(c)):
+		case len(out) > 0 && (isMark(c) || isFootnote(c) && !apart[i]):
 			out[len(out)-1] += " " + c
 			continue
 		}
@@ -212,4 +216,189 @@ func isCurrency(s string) bool {
 		n++
 	}
 	return n > 0
+}
+
+// span is a stretch of x.
+type span struct{ x0, x1 float64 }
+
+const (
+	maxHeadingLines = 6   // lines of column headings stacked over a table
+	maxHeadingRows  = 40  // table rows read for the columns under them
+	headingGap      = 0.6 // a gap wider than this × font size separates headings
+)
+
+// stackHeadings writes the column headings set over several lines above a
+// table ("Fixed Asset" over "Related Costs") as one row, each column's
+// words top to bottom: "($ in millions) | Employee Costs | Fixed Asset
+// Related Costs | Total". The columns are the strips the figures of the
+// table's rows cover. Only lines wholly made of headings over single
+// columns, or of words left of them, are stacked; a heading across several
+// columns ("Year Ended December 31,") stays a line of its own.
+func stackHeadings(ls []line) []line {
+	for i := 1; i < len(ls); i++ {
+		if !ls[i].row || ls[i-1].row {
+			continue
+		}
+		end, gap := i, 0 // the table: rows, and at most two other lines in a row
+		for ; end < len(ls) && end-i < maxHeadingRows && gap <= 2; end++ {
+			if gap++; ls[end].row {
+				gap = 0
+			}
+		}
+		cols := figureColumns(ls[i:end])
+		if len(cols) < 2 {
+			continue
+		}
+		size := ls[i].ws[0].size
+		k := i
+		for k > 0 && i-k < maxHeadingLines {
+			h := ls[k-1]
+			if h.row || len(h.ws) == 0 || slices.ContainsFunc(h.ws, func(w word) bool { return w.rtl }) || h.y <= ls[i].y || h.y-ls[i].y > float64(maxHeadingLines+1)*2*size || !headingLine(h.ws, cols) {
+				break
+			}
+			k--
+		}
+		if i-k < 2 {
+			continue
+		}
+		// Each heading cell goes to the column under its middle; a
+		// column's cells are read top to bottom.
+		type piece struct {
+			y, x float64
+			s    string
+		}
+		pieces := make([][]piece, len(cols)+1)
+		for _, l := range ls[k:i] {
+			eachCell(l.ws, func(cell []word) {
+				c, last := 0, cell[len(cell)-1]
+				if last.x1 > cols[0].x0 {
+					c = nearestColumn((cell[0].x0+last.x1)/2, cols) + 1
+				}
+				var b strings.Builder
+				for j, w := range cell {
+					if j > 0 {
+						b.WriteByte(' ')
+					}
+					b.WriteString(w.s)
+				}
+				pieces[c] = append(pieces[c], piece{cell[0].y, cell[0].x0, b.String()})
+			})
+		}
+		parts := make([][]string, len(pieces))
+		for c, ps := range pieces {
+			slices.SortStableFunc(ps, func(a, b piece) int {
+				if math.Abs(a.y-b.y) > 0.5*size {
+					return cmp.Compare(b.y, a.y)
+				}
+				return cmp.Compare(a.x, b.x)
+			})
+			for _, p := range ps {
+				parts[c] = append(parts[c], p.s)
+			}
+		}
+		var cells []string
+		for c, p := range parts {
+			if len(p) > 0 || c == 0 {
+				cells = append(cells, strings.Join(p, " "))
+			}
+		}
+		text := strings.Join(cells, " | ")
+		if len(parts[0]) == 0 {
+			text = strings.TrimPrefix(text, " | ")
+		}
+		stacked := line{y: ls[k].y, text: text}
+		ls = append(ls[:k], append([]line{stacked}, ls[i:]...)...)
+		i = k + 1
+	}
+	return ls
+}
+
+// figureColumns returns, left to right, the strips of x the figures of
+// the table rows among ls cover, beyond each row's label.
+func figureColumns(ls []line) []span {
+	var spans []span
+	for _, l := range ls {
+		if !l.row {
+			continue
+		}
+		label := true // the words before the first wide gap
+		for j, w := range l.ws {
+			if j > 0 && w.x0-l.ws[j-1].x1 > cellGap*math.Max(w.size, l.ws[j-1].size) {
+				label = false
+			}
+			if label || !isFigure(w.s) || isCurrency(w.s) || isMark(w.s) || isFootnote(w.s) {
+				continue
+			}
+			spans = append(spans, span{w.x0, w.x1})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.x0, b.x0) })
+	var cols []span
+	for _, s := range spans {
+		if n := len(cols); n > 0 && s.x0 <= cols[n-1].x1 {
+			cols[n-1].x1 = math.Max(cols[n-1].x1, s.x1)
+			continue
+		}
+		cols = append(cols, s)
+	}
+	return cols
+}
+
+// eachCell calls f with each run of the words of a heading line (left to
+// right) that no gap wider than a word space splits.
+func eachCell(ws []word, f func([]word)) {
+	start := 0
+	for i := 1; i <= len(ws); i++ {
+		if i == len(ws) || ws[i].x0-ws[i-1].x1 > headingGap*math.Max(ws[i].size, ws[i-1].size) {
+			f(ws[start:i])
+			start = i
+		}
+	}
+}
+
+// headingLine reports whether the words of a line are all headings of
+// single columns among cols, or left of them all, and not all left.
+func headingLine(ws []word, cols []span) bool {
+	inColumn, ok := false, true
+	eachCell(ws, func(cell []word) {
+		x0, x1 := cell[0].x0, cell[len(cell)-1].x1
+		if x1 <= cols[0].x0 {
+			return // the label column's heading
+		}
+		inColumn = true
+		covered := 0
+		for _, c := range cols {
+			if mid := (c.x0 + c.x1) / 2; x0 <= mid && mid <= x1 {
+				covered++
+			}
+		}
+		// A heading is no wider than one and a half columns: a centred
+		// title over the table is not one.
+		n := nearestColumn((x0+x1)/2, cols)
+		pitch := math.Inf(1)
+		if n > 0 {
+			pitch = mid(cols[n]) - mid(cols[n-1])
+		}
+		if n+1 < len(cols) {
+			pitch = math.Min(pitch, mid(cols[n+1])-mid(cols[n]))
+		}
+		if covered > 1 || x1-x0 > 1.5*pitch || !slices.ContainsFunc(cell, func(w word) bool { return !isFigure(w.s) }) {
+			ok = false // across columns, or figures
+		}
+	})
+	return ok && inColumn
+}
+
+func mid(s span) float64 { return (s.x0 + s.x1) / 2 }
+
+// nearestColumn returns the index of the column in cols whose middle is
+// nearest mid.
+func nearestColumn(mid float64, cols []span) int {
+	best, d := 0, math.Inf(1)
+	for i, c := range cols {
+		if e := math.Abs((c.x0+c.x1)/2 - mid); e < d {
+			best, d = i, e
+		}
+	}
+	return best
 }

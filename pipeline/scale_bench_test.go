@@ -340,7 +340,8 @@ func BenchmarkREADMEQueries(b *testing.B) {
 						}
 						n = sum.Rows
 					}
-					if n == 0 {
+					// The synthetic notes are text: they have no pages.
+					if n == 0 && q.name != "pages" {
 						b.Fatal("no rows")
 					}
 					b.ReportMetric(float64(n), "rows")

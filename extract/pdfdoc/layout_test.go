@@ -179,6 +179,33 @@ func TestStackedColumnHeadingsBecomeOneRow(t *testing.T) {
 	}
 }
 
+func TestTableRowCells(t *testing.T) {
+	// Words at x, 8 points high, each 5 points wide a character.
+	row := func(xs []float64, ss ...string) []word {
+		var ws []word
+		for i, s := range ss {
+			ws = append(ws, word{x0: xs[i], x1: xs[i] + 5*float64(len(s)), size: 8, s: s})
+		}
+		return ws
+	}
+	for _, tc := range []struct {
+		ws   []word
+		want string
+	}{
+		// A parenthesis set apart from its figure, a currency sign close to
+		// the figure before it.
+		{row([]float64{0, 200, 240, 300, 330}, "Loss", "(", "377)", "$", "12"), "Loss | ( 377) | $ 12"},
+		// Tight figures still part; a date in a heading cell does not.
+		{row([]float64{0, 200, 235, 300, 323, 337}, "Cash", "5,698", "(14)", "May", "26,", "2019"), "Cash | 5,698 | (14) | May 26, 2019"},
+		// Prose with a wide gap and no figures is no table row.
+		{row([]float64{0, 200}, "Revenue", "grew"), ""},
+	} {
+		if got := tableRow(tc.ws); got != tc.want {
+			t.Errorf("tableRow = %q, want %q", got, tc.want)
+		}
+	}
+}
+
 func TestIsFigure(t *testing.T) {
 	for s, want := range map[string]bool{
 		"1,234": true, "(1,600)": true, "$": true, "$118,573": true, "12.5%": true,

@@ -147,7 +147,7 @@ func tableRow(ws []word) string {
 				apart[len(cells)] = true
 			case isCurrency(w.s):
 				split = true
-			case len(cells) > 1 && isFigure(w.s) && !isMark(w.s) && !isCurrency(prev.s) && allFigures(cells[len(cells)-1]):
+			case len(cells) > 1 && isFigure(w.s) && !isMark(w.s) && !isCurrency(prev.s) && prev.s != "(" && allFigures(cells[len(cells)-1]):
 				split = true
 			}
 		}
@@ -159,14 +159,15 @@ func tableRow(ws []word) string {
 	if len(cells) < 2 {
 		return ""
 	}
-	// A cell that is only a currency sign belongs to the figure after it,
-	// one that is only a percent sign or parenthesis to the one before.
+	// A cell that is only a currency sign or an opening parenthesis
+	// belongs to the figure after it, one that is only a percent sign or
+	// closing parenthesis to the one before.
 	var out []string
 	figure := false
 	for i := 0; i < len(cells); i++ {
 		c := strings.Join(cells[i], " ")
 		switch {
-		case isCurrency(c) && i+1 < len(cells):
+		case (isCurrency(c) || c == "(" || c == "$ (") && i+1 < len(cells):
 			cells[i+1] = append([]string{c}, cells[i+1]...)
 			continue
 		case len(out) > 0 && (isMark(c) || isFootnote(c) && !apart[i]):

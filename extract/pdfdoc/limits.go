@@ -720,6 +720,21 @@ func (lx *lexer) token() (token, error) {
 		t.kind = tString
 		depth := 1
 		for {
+			// Plain bytes are taken in place, as add would take them.
+			for lx.pos < len(lx.buf) {
+				c := lx.buf[lx.pos]
+				if c == '(' || c == ')' || c == '\\' {
+					break
+				}
+				lx.pos++
+				if t.n < len(t.b) {
+					t.b[t.n] = c
+				}
+				t.n++
+				if t.n > maxToken && !lx.unlimited {
+					return t, errTokenTooLong
+				}
+			}
 			c, ok := lx.byte()
 			if !ok {
 				return t, nil
@@ -777,28 +792,42 @@ func (lx *lexer) token() (token, error) {
 	lx.unbyte()
 	digits, sign, dots := 0, 0, 0
 	for {
-		c, ok := lx.byte()
-		if !ok {
+		// The bytes in the buffer are scanned in place (the same steps
+		// as byte, unbyte and add, without a call per byte).
+		for lx.pos < len(lx.buf) {
+			c := lx.buf[lx.pos]
+			if byteClass[c] != cRegular { // isSpace(c) || isDelim(c)
+				return lx.number(t, digits, sign, dots), nil
+			}
+			lx.pos++
+			switch {
+			case c >= '0' && c <= '9':
+				digits++
+			case (c == '-' || c == '+') && t.n == 0:
+				sign++
+			case c == '.':
+				dots++
+			default:
+				dots += 2 // not a number
+			}
+			if t.n < len(t.b) {
+				t.b[t.n] = c
+			}
+			t.n++
+			if t.n > maxToken && !lx.unlimited {
+				return t, errTokenTooLong
+			}
+		}
+		if !lx.fill() {
 			break
-		}
-		if isSpace(c) || isDelim(c) {
-			lx.unbyte()
-			break
-		}
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case (c == '-' || c == '+') && t.n == 0:
-			sign++
-		case c == '.':
-			dots++
-		default:
-			dots += 2 // not a number
-		}
-		if err := add(c); err != nil {
-			return t, err
 		}
 	}
+	return lx.number(t, digits, sign, dots), nil
+}
+
+// number makes a keyword token of digits, signs and dots an integer or a
+// real.
+func (lx *lexer) number(t token, digits, sign, dots int) token {
 	if digits > 0 && digits+sign+dots == t.n {
 		switch {
 		case dots == 0 && t.n <= len(t.b):
@@ -809,7 +838,7 @@ func (lx *lexer) token() (token, error) {
 			t.kind = tReal
 		}
 	}
-	return t, nil
+	return t
 }
 
 // parser reads values from a lexer with a few tokens of lookahead.

@@ -54,4 +54,4 @@ require (
 
 // Lazy locale tables: they cost 200 ms and 80 MB at every process start
 // otherwise (see the copy's PATCHES.md).
-replace github.com/markusmobius/go-dateparser => ./extract/htmldoc/internal/godateparser
+replace github.com/markusmobius/go-dateparser => ./third_party/go-dateparser

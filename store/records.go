@@ -301,12 +301,15 @@ func (db *DB) submitDocument(ctx context.Context, runID int64, doc *schema.Docum
 			if err := savePages(ctx, tx, docID, doc.PageStarts); err != nil {
 				return err
 			}
+			// Just inserted: it has no extraction yet, and its pages are
+			// doc's.
+			return saveExtraction(ctx, tx, runID, docID, rows, &newDocument{pageStarts: doc.PageStarts})
 		} else if err != nil {
 			return err
 		} else if err := fillPages(ctx, tx, docID, doc); err != nil {
 			return err
 		}
-		return saveExtraction(ctx, tx, runID, docID, rows)
+		return saveExtraction(ctx, tx, runID, docID, rows, nil)
 	}}
 	r.done = func(err error) {
 		switch {
@@ -351,7 +354,7 @@ func (db *DB) submitExtraction(ctx context.Context, runID, docID int64, out Outc
 		return
 	}
 	r := &writeReq{async: async, fn: func(ctx context.Context, tx *wtx) error {
-		return saveExtraction(ctx, tx, runID, docID, rows)
+		return saveExtraction(ctx, tx, runID, docID, rows, nil)
 	}, done: func(err error) { done(fail(err)) }}
 	if err := db.submit(context.WithoutCancel(ctx), r); err != nil {
 		done(fail(err))
@@ -420,13 +423,16 @@ const (
 
 // writeStatements are prepared once on the write connection.
 var writeStatements = []string{documentBySHASQL, insertDocumentSQL, extractionExistsSQL, runInfoSQL, insertExtractionSQL,
-	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL, countPagesSQL, insertPageSQL, pageStartsSQL, setCurrentSQL}
+	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL, countPagesSQL, insertPageSQL, pageStartsSQL, setCurrentSQL, insertCurrentSQL}
 
 const (
 	countPagesSQL = `SELECT count(*) FROM document_pages WHERE document_id = ?`
 	insertPageSQL = `INSERT INTO document_pages (document_id, page, char_start) VALUES (?, ?, ?)`
 	pageStartsSQL = `SELECT char_start FROM document_pages WHERE document_id = ? ORDER BY page`
-	setCurrentSQL = `INSERT INTO current_extraction (document_id, extraction_id, run_id, data_points, grounded) VALUES (?, ?, ?, ?, ?)
+	// insertCurrentSQL is setCurrentSQL for a document inserted in the
+	// same transaction: it cannot have a current extraction yet.
+	insertCurrentSQL = `INSERT INTO current_extraction (document_id, extraction_id, run_id, data_points, grounded) VALUES (?, ?, ?, ?, ?)`
+	setCurrentSQL    = `INSERT INTO current_extraction (document_id, extraction_id, run_id, data_points, grounded) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (document_id) DO UPDATE SET extraction_id = excluded.extraction_id, run_id = excluded.run_id,
 			data_points = excluded.data_points, grounded = excluded.grounded
 		WHERE excluded.extraction_id > extraction_id`
@@ -476,22 +482,50 @@ func pageStarts(ctx context.Context, tx *wtx, docID int64) ([]int, error) {
 	return out, rows.Err()
 }
 
-func saveExtraction(ctx context.Context, tx *wtx, runID, docID int64, rows *outcomeRows) error {
-	var exists int
-	if err := tx.queryRow(ctx, extractionExistsSQL, runID, docID).Scan(&exists); err != nil {
+// newDocument marks a document inserted in the same savepoint as its
+// extraction: it has no other extraction, and its page starts are known.
+type newDocument struct{ pageStarts []int }
+
+// runInfo is what a run's extractions repeat of it.
+type runInfo struct {
+	extractor, promptVersion, schemaVersion string
+	model                                   sql.NullString
+}
+
+// runInfo returns run id's extractor, model and versions, read once per
+// transaction.
+func (w *wtx) runInfo(ctx context.Context, id int64) (runInfo, error) {
+	if ri, ok := w.runs[id]; ok {
+		return ri, nil
+	}
+	var ri runInfo
+	if err := w.queryRow(ctx, runInfoSQL, id).Scan(&ri.extractor, &ri.model, &ri.promptVersion, &ri.schemaVersion); err != nil {
+		return ri, fmt.Errorf("run %d: %w", id, err)
+	}
+	if w.runs == nil {
+		w.runs = map[int64]runInfo{}
+	}
+	w.runs[id] = ri
+	return ri, nil
+}
+
+func saveExtraction(ctx context.Context, tx *wtx, runID, docID int64, rows *outcomeRows, fresh *newDocument) error {
+	if fresh == nil {
+		var exists int
+		if err := tx.queryRow(ctx, extractionExistsSQL, runID, docID).Scan(&exists); err != nil {
+			return err
+		}
+		if exists > 0 {
+			return ErrDuplicate
+		}
+	}
+	ri, err := tx.runInfo(ctx, runID)
+	if err != nil {
 		return err
-	}
-	if exists > 0 {
-		return ErrDuplicate
-	}
-	var extractor, promptVersion, schemaVersion string
-	var model sql.NullString
-	if err := tx.queryRow(ctx, runInfoSQL, runID).Scan(&extractor, &model, &promptVersion, &schemaVersion); err != nil {
-		return fmt.Errorf("run %d: %w", runID, err)
 	}
 	u := rows.usage
 	res, err := tx.exec(ctx, insertExtractionSQL,
-		runID, docID, rows.status, nullStr(rows.errText), extractor, model, promptVersion, schemaVersion, nullStr(rows.result),
+		runID, docID, rows.status, nullStr(rows.errText), ri.extractor, ri.model, ri.promptVersion, ri.schemaVersion, nullStr(rows.result),
 		u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, costArg(u), rows.durationMS)
 	if err != nil {
 		return fmt.Errorf("insert extraction: %w", err)
@@ -504,20 +538,26 @@ func saveExtraction(ctx context.Context, tx *wtx, runID, docID int64, rows *outc
 	ok, failed := 0, 1
 	if rows.status == "ok" {
 		ok, failed = 1, 0
-		points, ungrounded, err = insertTheses(ctx, tx, extID, docID, rows)
+		points, ungrounded, err = insertTheses(ctx, tx, extID, docID, rows, fresh)
 		if err != nil {
 			return err
 		}
 		// The views read the document's current extraction from here.
-		if _, err := tx.exec(ctx, setCurrentSQL, docID, extID, runID, points, points-ungrounded); err != nil {
+		set := setCurrentSQL
+		if fresh != nil {
+			set = insertCurrentSQL
+		}
+		if _, err := tx.exec(ctx, set, docID, extID, runID, points, points-ungrounded); err != nil {
 			return fmt.Errorf("current extraction: %w", err)
 		}
 	}
-	_, err = tx.exec(ctx, countRunRunsSQL, ok, failed, points, ungrounded, u.PromptTokens, u.CompletionTokens, u.CachedPromptTokens, costArg(u), runID)
-	return err
+	// Added to the run's row once per transaction, if this document's
+	// rows are kept.
+	tx.count(runID, runCounts{ok: ok, failed: failed, points: points, ungrounded: ungrounded, usage: u})
+	return nil
 }
 
-func insertTheses(ctx context.Context, tx *wtx, extID, docID int64, rows *outcomeRows) (points, ungrounded int, err error) {
+func insertTheses(ctx context.Context, tx *wtx, extID, docID int64, rows *outcomeRows, fresh *newDocument) (points, ungrounded int, err error) {
 	thStmt, err := tx.stmt(ctx, insertThesisSQL)
 	if err != nil {
 		return 0, 0, err
@@ -530,8 +570,10 @@ func insertTheses(ctx context.Context, tx *wtx, extID, docID int64, rows *outcom
 	if err != nil {
 		return 0, 0, err
 	}
-	starts, err := pageStarts(ctx, tx, docID)
-	if err != nil {
+	var starts []int
+	if fresh != nil {
+		starts = fresh.pageStarts
+	} else if starts, err = pageStarts(ctx, tx, docID); err != nil {
 		return 0, 0, err
 	}
 	pages := &schema.Document{PageStarts: starts}

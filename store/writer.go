@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/thesisdb/thesisdb/schema"
 )
 
 // Documents are written through one writer goroutine that groups them
@@ -61,6 +63,77 @@ type wtx struct {
 	*sql.Tx
 	db    *DB
 	bound map[string]*sql.Stmt
+	// runs caches each run's extractor, model, prompt and schema
+	// versions, which never change, for the transaction.
+	runs map[int64]runInfo
+	// docCounts are the current document's additions to its run's
+	// counters; once its savepoint is released they join counts, written
+	// to the runs table once per run before the transaction commits.
+	docCounts map[int64]runCounts
+	counts    map[int64]runCounts
+}
+
+// runCounts are additions to a run's counters.
+type runCounts struct {
+	ok, failed, points, ungrounded int
+	usage                          schema.Usage
+}
+
+// count adds c to run id's counters for the current document.
+func (w *wtx) count(id int64, c runCounts) {
+	if w.docCounts == nil {
+		w.docCounts = map[int64]runCounts{}
+	}
+	t := w.docCounts[id]
+	t.ok, t.failed, t.points, t.ungrounded = t.ok+c.ok, t.failed+c.failed, t.points+c.points, t.ungrounded+c.ungrounded
+	t.usage.Add(c.usage)
+	w.docCounts[id] = t
+}
+
+// keepDocument moves the current document's counts into the
+// transaction's; dropDocument forgets them (its rows were rolled back).
+func (w *wtx) keepDocument() {
+	if len(w.docCounts) == 0 {
+		return
+	}
+	if w.counts == nil {
+		w.counts = map[int64]runCounts{}
+	}
+	for id, c := range w.docCounts {
+		t, had := w.counts[id]
+		if !had {
+			t = c
+		} else {
+			t.ok, t.failed, t.points, t.ungrounded = t.ok+c.ok, t.failed+c.failed, t.points+c.points, t.ungrounded+c.ungrounded
+			t.usage.Add(c.usage)
+		}
+		w.counts[id] = t
+		delete(w.docCounts, id)
+	}
+}
+
+func (w *wtx) dropDocument() { clear(w.docCounts) }
+
+// flushCounts writes the kept counts to the runs table.
+func (w *wtx) flushCounts(ctx context.Context) error {
+	for id, c := range w.counts {
+		u := c.usage
+		if _, err := w.exec(ctx, countRunRunsSQL, c.ok, c.failed, c.points, c.ungrounded, u.PromptTokens, u.CompletionTokens,
+			u.CachedPromptTokens, costArg(u), id); err != nil {
+			return fmt.Errorf("count run %d: %w", id, err)
+		}
+	}
+	clear(w.counts)
+	return nil
+}
+
+// commit writes the run counters and commits.
+func (w *wtx) commit(ctx context.Context) error {
+	if err := w.flushCounts(ctx); err != nil {
+		w.Rollback()
+		return err
+	}
+	return w.Commit()
 }
 
 // stmt returns q prepared on the write connection and bound to this
@@ -217,6 +290,7 @@ func (db *DB) fillBatch(first *writeReq) []*writeReq {
 			return false
 		}
 		if r.err = r.fn(ctx, tx); r.err != nil {
+			tx.dropDocument()
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO doc"); err != nil {
 				return false // the transaction itself is gone
 			}
@@ -224,6 +298,7 @@ func (db *DB) fillBatch(first *writeReq) []*writeReq {
 		if _, err := tx.ExecContext(ctx, "RELEASE doc"); err != nil {
 			return false
 		}
+		tx.keepDocument()
 		return true
 	}
 	healthy := add(first)
@@ -266,7 +341,7 @@ collect:
 		}
 	}
 	if healthy {
-		if err := tx.Commit(); err == nil {
+		if err := tx.commit(ctx); err == nil {
 			db.commits.Add(1)
 			return batch
 		}
@@ -292,7 +367,8 @@ func (db *DB) writeAlone(ctx context.Context, r *writeReq) error {
 		tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	tx.keepDocument()
+	if err := tx.commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

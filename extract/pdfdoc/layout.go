@@ -208,6 +208,65 @@ func dirOf(s string) int {
 func (w word) top() float64    { return w.y + 0.6*w.size }
 func (w word) bottom() float64 { return w.y - 0.1*w.size }
 
+// rect is the extent of a word as the cuts read it, with its size.
+type rect struct{ x0, x1, top, bottom, size float64 }
+
+// region is a set of words being cut, with their extents in the three
+// orders the cuts read them in: by left edge, by top (highest first) and
+// by size. A cut splits each order stably, so no part is sorted again.
+type region struct {
+	ws                 []word
+	byX, byTop, bySize []rect
+}
+
+// newRegion returns the region of ws; scratch receives len(ws) rects that
+// cutting it uses as working space.
+func newRegion(ws []word) (_ region, scratch []rect) {
+	rs := make([]rect, 4*len(ws))
+	r := region{ws: ws, byX: rs[:len(ws)], byTop: rs[len(ws) : 2*len(ws)], bySize: rs[2*len(ws) : 3*len(ws)]}
+	for i := range ws {
+		w := &ws[i]
+		r.byX[i] = rect{w.x0, w.x1, w.top(), w.bottom(), w.size}
+	}
+	copy(r.byTop, r.byX)
+	copy(r.bySize, r.byX)
+	// Which of two words with one left edge (or top) comes first changes
+	// no gap found between them, nor the median size.
+	slices.SortFunc(r.byX, func(a, b rect) int { return cmp.Compare(a.x0, b.x0) })
+	slices.SortFunc(r.byTop, func(a, b rect) int { return cmp.Compare(b.top, a.top) })
+	slices.SortFunc(r.bySize, func(a, b rect) int { return cmp.Compare(a.size, b.size) })
+	return r, rs[3*len(ws):]
+}
+
+// split cuts r into the words keep holds for and the others; the words go
+// as partition moves them, each order of extents stays in order.
+func (r region) split(scratch []rect, keep func(rect) bool) (in, out region) {
+	in.ws, out.ws = partition(r.ws, func(w *word) bool {
+		return keep(rect{w.x0, w.x1, w.top(), w.bottom(), w.size})
+	})
+	in.byX, out.byX = splitRects(r.byX, scratch, keep)
+	in.byTop, out.byTop = splitRects(r.byTop, scratch, keep)
+	in.bySize, out.bySize = splitRects(r.bySize, scratch, keep)
+	return in, out
+}
+
+// splitRects moves the rects keep holds for to the front of rs, both parts
+// in their order, using scratch (at least len(rs) long).
+func splitRects(rs, scratch []rect, keep func(rect) bool) (in, out []rect) {
+	n, m := 0, 0
+	for i := range rs {
+		if keep(rs[i]) {
+			rs[n] = rs[i]
+			n++
+		} else {
+			scratch[m] = rs[i]
+			m++
+		}
+	}
+	copy(rs[n:], scratch[:m])
+	return rs[:n:n], rs[n:]
+}
+
 // xyCut orders words by recursive XY-cut: split at a column gutter when
 // one crosses the whole region, else at the widest horizontal gap, and
 // emit each uncuttable region as lines. Gaps between table cells are not
@@ -217,49 +276,46 @@ func xyCut(ws []word, out *[]line, refused []float64) {
 	if len(ws) == 0 {
 		return
 	}
-	if len(ws) <= maxCutWord {
-		left, right, ok, refused := verticalCut(ws, refused)
-		if ok {
-			xyCut(left, out, refused)
-			xyCut(right, out, refused)
-			return
-		}
-		if top, bottom, ok := horizontalCut(ws); ok {
-			xyCut(top, out, refused)
-			xyCut(bottom, out, refused)
-			return
-		}
+	if len(ws) > maxCutWord {
+		*out = append(*out, regionLines(ws)...)
+		return
 	}
-	*out = append(*out, regionLines(ws)...)
+	r, scratch := newRegion(ws)
+	cutRegion(r, scratch, out, refused)
 }
 
-func medianSize(ws []word) float64 {
-	s := make([]float64, len(ws))
-	for i, w := range ws {
-		s[i] = w.size
+func cutRegion(r region, scratch []rect, out *[]line, refused []float64) {
+	if len(r.ws) == 0 {
+		return
 	}
-	sort.Float64s(s)
-	return s[len(s)/2]
+	left, right, ok, refused := verticalCut(r, scratch, refused)
+	if ok {
+		cutRegion(left, scratch, out, refused)
+		cutRegion(right, scratch, out, refused)
+		return
+	}
+	if top, bottom, ok := horizontalCut(r, scratch); ok {
+		cutRegion(top, scratch, out, refused)
+		cutRegion(bottom, scratch, out, refused)
+		return
+	}
+	*out = append(*out, regionLines(r.ws)...)
 }
 
-// verticalCut cuts ws at the widest clear vertical strip that is a column
+// verticalCut cuts r at the widest clear vertical strip that is a column
 // gutter: not a gap between table cells (see splitsTableRows), nor a strip
 // holding an x in refused. It returns refused with the table gaps it found.
-func verticalCut(ws []word, refused []float64) (left, right []word, ok bool, _ []float64) {
-	idx := make([]int, len(ws))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(ws[a].x0, ws[b].x0) })
-	size := medianSize(ws)
+func verticalCut(r region, scratch []rect, refused []float64) (left, right region, ok bool, _ []float64) {
+	ws, xs := r.ws, r.byX
+	size := r.bySize[len(r.bySize)/2].size // the median
 	type gap struct{ width, at float64 }
 	var gaps []gap
-	reach := ws[idx[0]].x1
-	for _, i := range idx[1:] {
-		if g := ws[i].x0 - reach; g >= gutterGap*size && !holdsAny(reach, ws[i].x0, refused) {
+	reach := xs[0].x1
+	for _, x := range xs[1:] {
+		if g := x.x0 - reach; g >= gutterGap*size && !holdsAny(reach, x.x0, refused) {
 			gaps = append(gaps, gap{g, reach + g/2})
 		}
-		reach = math.Max(reach, ws[i].x1)
+		reach = math.Max(reach, x.x1)
 	}
 	sort.SliceStable(gaps, func(a, b int) bool { return gaps[a].width > gaps[b].width })
 	var rows [][]int
@@ -283,10 +339,10 @@ func verticalCut(ws []word, refused []float64) (left, right []word, ok bool, _ [
 			refused = append(refused[:len(refused):len(refused)], g.at)
 			continue
 		}
-		left, right = partition(ws, func(w *word) bool { return w.x1 <= g.at })
+		left, right = r.split(scratch, func(x rect) bool { return x.x1 <= g.at })
 		return left, right, true, refused
 	}
-	return nil, nil, false, refused
+	return region{}, region{}, false, refused
 }
 
 // sideBySide reports whether the words left and right of x = at share at
@@ -354,26 +410,32 @@ func countBaselines(ys []float64) int {
 	return n
 }
 
-// horizontalCut splits ws at the widest clear horizontal strip.
-func horizontalCut(ws []word) (top, bottom []word, ok bool) {
-	idx := make([]int, len(ws))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(ws[b].top(), ws[a].top()) })
+// horizontalCut splits r at the widest clear horizontal strip.
+func horizontalCut(r region, scratch []rect) (top, bottom region, ok bool) {
+	ys := r.byTop
 	best, at := 0.0, 0.0
-	low := ws[idx[0]].bottom()
-	for _, i := range idx[1:] {
-		if g := low - ws[i].top(); g > best+1e-9 {
+	low := ys[0].bottom
+	for _, y := range ys[1:] {
+		if g := low - y.top; g > best+1e-9 {
 			best, at = g, low-g/2
 		}
-		low = math.Min(low, ws[i].bottom())
+		low = math.Min(low, y.bottom)
 	}
 	if best <= 0 {
-		return nil, nil, false
+		return region{}, region{}, false
 	}
-	top, bottom = partition(ws, func(w *word) bool { return w.bottom() >= at })
-	return top, bottom, len(top) > 0 && len(bottom) > 0
+	keep := func(x rect) bool { return x.bottom >= at }
+	n := 0
+	for i := range ys {
+		if keep(ys[i]) {
+			n++
+		}
+	}
+	if n == 0 || n == len(ys) {
+		return region{}, region{}, false
+	}
+	top, bottom = r.split(scratch, keep)
+	return top, bottom, true
 }
 
 // regionLines sets the words of one block into lines.

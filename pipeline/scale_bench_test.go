@@ -228,7 +228,7 @@ ORDER BY id DESC
 }
 
 // schemaBefore turns a database back into the schema before migration
-// 0005: the views with the correlated max(id) subquery, no
+// 0005 (undoing 0005, 0007 and 0008): the views with the correlated max(id) subquery, no
 // current_extraction, no maintained counts, no indexes for the README's
 // queries, no statistics.
 const schemaBefore = `
@@ -247,6 +247,7 @@ DROP TABLE current_extraction;
 DROP TABLE current_source_counts;
 DROP INDEX data_points_unit_num;
 DROP INDEX data_points_unit_high;
+DROP INDEX data_points_page;
 DROP TABLE IF EXISTS sqlite_stat1;
 DROP TABLE IF EXISTS sqlite_stat4;
 CREATE VIEW current_extractions AS

@@ -48,7 +48,7 @@ func layoutPage(gs []glyph) []line {
 		}
 	}
 	if upright {
-		groups[0] = slices.Clone(gs) // the common case
+		groups[0] = gs // the common case
 	} else {
 		for _, g := range gs {
 			q := int(math.Round(math.Atan2(g.dy, g.dx)/(math.Pi/2))+4) % 4
@@ -83,53 +83,75 @@ func layoutPage(gs []glyph) []line {
 	return lines
 }
 
+// glyphKey is what ordering a glyph reads, with the glyph's index: keys
+// are sorted in place of the larger glyphs, by the same comparisons.
+type glyphKey struct {
+	y, x, size float64
+	i          int32
+}
+
 // makeWords groups glyphs into words: same baseline, touching in x. It
-// sorts gs and drops the glyphs drawn twice at (almost) the same spot.
+// drops the glyphs drawn twice at (almost) the same spot; gs is not
+// changed.
 func makeWords(gs []glyph) []word {
 	if len(gs) == 0 {
 		return nil
 	}
+	keys := make([]glyphKey, len(gs))
+	for i := range gs {
+		keys[i] = glyphKey{gs[i].y, gs[i].x, gs[i].size, int32(i)}
+	}
 	// Cluster baselines: sort by y (top first), then x.
-	slices.SortStableFunc(gs, func(a, b glyph) int {
+	slices.SortStableFunc(keys, func(a, b glyphKey) int {
 		if math.Abs(a.y-b.y) > 0.01 {
 			return cmp.Compare(b.y, a.y)
 		}
 		return cmp.Compare(a.x, b.x)
 	})
-	var rows [][]glyph
+	var ends []int // where each row ends in keys
 	start := 0
-	for i := 1; i <= len(gs); i++ {
-		if i == len(gs) || gs[start].y-gs[i].y > 0.3*math.Max(1, math.Min(gs[start].size, gs[i].size)) {
-			row := gs[start:i]
-			slices.SortStableFunc(row, func(a, b glyph) int { return cmp.Compare(a.x, b.x) })
-			rows = append(rows, row)
+	for i := 1; i <= len(keys); i++ {
+		if i == len(keys) || keys[start].y-keys[i].y > 0.3*math.Max(1, math.Min(keys[start].size, keys[i].size)) {
+			slices.SortStableFunc(keys[start:i], func(a, b glyphKey) int { return cmp.Compare(a.x, b.x) })
+			ends = append(ends, i)
 			start = i
 		}
 	}
+	sorted := make([]glyph, len(keys))
+	for j, k := range keys {
+		sorted[j] = gs[k.i]
+	}
 	var words []word
-	for _, row := range rows {
-		var cur *word
-		flush := func() {
-			if cur != nil {
-				cur.s = strings.Join(cur.parts, "")
-				if strings.TrimSpace(cur.s) != "" {
-					cur.rtl = isRTL(cur.s)
-					words = append(words, *cur)
-				}
-				cur = nil
-			}
+	parts := make([]string, 0, len(gs)) // the words' glyph texts, word after word
+	var cur word
+	open, curDir := false, 0 // a word is being built; the direction of its last part
+	flush := func() {
+		if !open {
+			return
 		}
+		open = false
+		cur.parts = parts[len(parts)-len(cur.parts) : len(parts) : len(parts)]
+		cur.s = strings.Join(cur.parts, "")
+		if strings.TrimSpace(cur.s) != "" {
+			cur.rtl = isRTL(cur.s)
+			words = append(words, cur)
+		}
+	}
+	start = 0
+	for _, end := range ends {
+		row := sorted[start:end]
+		start = end
 		for i, g := range row {
 			if drawnBefore(row[:i], g) {
 				continue // fake bold, shadowed text
 			}
 			size := math.Max(g.size, 1)
-			if cur != nil && g.x < cur.x1-0.3*size && strings.TrimSpace(g.s) == "" {
+			if open && g.x < cur.x1-0.3*size && strings.TrimSpace(g.s) == "" {
 				// A space drawn under a word (padding that overlaps the
 				// figure after it) does not split that word.
 				continue
 			}
-			if cur != nil && (g.x-cur.x1 > spaceGap*size || g.x < cur.x0-0.1*size) {
+			if open && (g.x-cur.x1 > spaceGap*size || g.x < cur.x0-0.1*size) {
 				flush()
 			}
 			// A glyph may stand for several characters, spaces included
@@ -149,13 +171,17 @@ func makeWords(gs []glyph) []word {
 				} else {
 					s = ""
 				}
-				if cur != nil && len(cur.parts) > 0 && dirOf(cur.parts[len(cur.parts)-1])*dirOf(part) < 0 {
+				dir := dirOf(part)
+				if open && len(cur.parts) > 0 && curDir*dir < 0 {
 					flush() // the script changes direction: a new word
 				}
-				if cur == nil {
-					cur = &word{x0: g.x, x1: g.x + g.w, y: g.y, size: size}
+				if !open {
+					open = true
+					cur = word{x0: g.x, x1: g.x + g.w, y: g.y, size: size}
 				}
-				cur.parts = append(cur.parts, part)
+				parts = append(parts, part)
+				cur.parts = parts[len(parts)-len(cur.parts)-1:] // its length counts the word's parts
+				curDir = dir
 				cur.x1 = math.Max(cur.x1, g.x+g.w)
 				cur.size = math.Max(cur.size, size)
 			}
@@ -179,6 +205,9 @@ func drawnBefore(before []glyph, g glyph) bool {
 }
 
 func isRTL(s string) bool {
+	if ascii(s) {
+		return false
+	}
 	n, r := 0, 0
 	for _, c := range s {
 		if unicode.IsLetter(c) {
@@ -191,9 +220,32 @@ func isRTL(s string) bool {
 	return n > 0 && r*2 > n
 }
 
+// ascii reports whether s is all ASCII.
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // dirOf is -1 for a right-to-left letter run, 1 for left-to-right letters,
 // 0 for neither (digits, punctuation).
 func dirOf(s string) int {
+	for i := 0; i < len(s); i++ { // ASCII first, without decoding
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return dirOfRunes(s[i:])
+		}
+		if c|0x20 >= 'a' && c|0x20 <= 'z' {
+			return 1
+		}
+	}
+	return 0
+}
+
+func dirOfRunes(s string) int {
 	for _, c := range s {
 		if unicode.IsLetter(c) {
 			if unicode.In(c, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana) {

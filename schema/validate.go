@@ -63,19 +63,7 @@ var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
 // values), then decodes it. A *ValidationError names every problem with its
 // JSON path; other errors mean data is not JSON at all.
 func Parse(data []byte) (*Extraction, error) {
-	sch, err := compiled()
-	if err != nil {
-		return nil, err
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("extraction is not valid JSON: %w", err)
-	}
-	if err := sch.Validate(inst); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			return nil, &ValidationError{Problems: schemaProblems(ve)}
-		}
+	if err := validateJSON(data); err != nil {
 		return nil, err
 	}
 	var x Extraction
@@ -88,15 +76,38 @@ func Parse(data []byte) (*Extraction, error) {
 	return &x, nil
 }
 
+// validateJSON checks data against the JSON Schema.
+func validateJSON(data []byte) error {
+	sch, err := compiled()
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("extraction is not valid JSON: %w", err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return &ValidationError{Problems: schemaProblems(ve)}
+		}
+		return err
+	}
+	return nil
+}
+
 // Validate checks x against the JSON Schema and the semantic rules, as
-// Parse does for its JSON form.
+// Parse does for its JSON form (the rules are checked on x itself, not on
+// a copy decoded from that form: the same values, without the cost).
 func Validate(x *Extraction) error {
 	data, err := json.Marshal(x)
 	if err != nil {
 		return fmt.Errorf("encode extraction: %w", err)
 	}
-	_, err = Parse(data)
-	return err
+	if err := validateJSON(data); err != nil {
+		return err
+	}
+	return x.Check()
 }
 
 // Check applies the semantic rules the JSON Schema cannot express.

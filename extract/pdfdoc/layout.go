@@ -34,7 +34,8 @@ const (
 	maxCutWord = 20000
 )
 
-// layoutPage turns a page's glyphs into lines in reading order.
+// layoutPage turns a page's glyphs into lines in reading order. It
+// reorders gs.
 func layoutPage(gs []glyph) []line {
 	// Group glyphs by writing direction, in quarter turns; text drawn
 	// sideways or upside down is turned upright and laid out after the
@@ -91,8 +92,7 @@ type glyphKey struct {
 }
 
 // makeWords groups glyphs into words: same baseline, touching in x. It
-// drops the glyphs drawn twice at (almost) the same spot; gs is not
-// changed.
+// sorts gs and drops the glyphs drawn twice at (almost) the same spot.
 func makeWords(gs []glyph) []word {
 	if len(gs) == 0 {
 		return nil
@@ -117,10 +117,26 @@ func makeWords(gs []glyph) []word {
 			start = i
 		}
 	}
-	sorted := make([]glyph, len(keys))
-	for j, k := range keys {
-		sorted[j] = gs[k.i]
+	// Put the glyphs in the keys' order, in place: cycle by cycle, each
+	// glyph moved once, a key's index marked done by flipping its sign.
+	for j := range keys {
+		if keys[j].i < 0 {
+			continue
+		}
+		g := gs[j]
+		k := j
+		for {
+			from := int(keys[k].i)
+			keys[k].i = -1 - keys[k].i
+			if from == j {
+				gs[k] = g
+				break
+			}
+			gs[k] = gs[from]
+			k = from
+		}
 	}
+	sorted := gs
 	var words []word
 	parts := make([]string, 0, len(gs)) // the words' glyph texts, word after word
 	var cur word

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thesisdb/thesisdb/schema"
 )
@@ -231,6 +232,28 @@ func decode(ctx context.Context, kind, source string, data []byte, sha string, o
 		return nil, fmt.Errorf("%w: no text after cleaning", ErrEmpty)
 	}
 	return doc, nil
+}
+
+// TitleLine guesses a document's title from its text, for documents whose
+// format and extractor gave none: the first of the opening five non-empty
+// lines that has two words or more and reads like a heading (at most 150
+// characters), passing over one-word labels such as a research platform's
+// stance and status badges ("Bearish", "sector", "active"); else FirstLine.
+func TitleLine(text string) string {
+	seen := 0
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if len(strings.Fields(l)) >= 2 && utf8.RuneCountInString(l) <= 150 {
+			return l
+		}
+		if seen++; seen == 5 {
+			break
+		}
+	}
+	return FirstLine(text)
 }
 
 // FirstLine returns the first non-empty line of text, shortened to 200

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +50,22 @@ func TestDecodeText(t *testing.T) {
 		got, warn, err := DecodeText([]byte(tc.in))
 		if !errors.Is(err, tc.err) || got != tc.want || (warn != "") != tc.warn {
 			t.Errorf("%s: DecodeText = %q, %q, %v; want %q, warning %v, %v", tc.name, got, warn, err, tc.want, tc.warn, tc.err)
+		}
+	}
+}
+
+func TestTitleLine(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		// A research platform's badges come before the heading.
+		{"Bearish\nsector\nactive\n\nRefining Margins Normalise Lower\n\nNew refineries will push spreads down.", "Refining Margins Normalise Lower"},
+		{"\n\n  Copper's Supply Squeeze  \nbody", "Copper's Supply Squeeze"},
+		// No heading-like line among the first five: the first line.
+		{"a\nb\nc\nd\ne\nTwo words", "a"},
+		{"Copper\n" + strings.Repeat("long prose ", 20), "Copper"},
+		{"", ""},
+	} {
+		if got := TitleLine(c.text); got != c.want {
+			t.Errorf("TitleLine(%.40q) = %q, want %q", c.text, got, c.want)
 		}
 	}
 }

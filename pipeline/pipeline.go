@@ -370,7 +370,7 @@ func fillMetadata(doc *schema.Document, x *schema.Extraction) {
 		}
 	}
 	if doc.Title == "" {
-		doc.Title = extract.FirstLine(doc.Text)
+		doc.Title = extract.TitleLine(doc.Text)
 	}
 }
 

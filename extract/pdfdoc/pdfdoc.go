@@ -308,7 +308,7 @@ func extract(data []byte, o *Options, stop func() bool) (*Document, error) {
 		if stop() {
 			return nil, ErrTimeout
 		}
-		pr := &pageReader{maxGlyphs: maxGlyphs, stop: stop, doc: cache, glyphs: make([]glyph, 0, lastGlyphs)}
+		pr := &pageReader{maxGlyphs: maxGlyphs, stop: stop, doc: cache, glyphs: pool.buffer(lastGlyphs)}
 		err := pageGlyphs(r, i, pr)
 		if err != nil {
 			if err == ErrTimeout {
@@ -359,6 +359,7 @@ func extract(data []byte, o *Options, stop func() bool) (*Document, error) {
 // the order they finish in.
 type layoutPool struct {
 	jobs     chan layoutJob
+	free     chan []glyph // glyph buffers of pages laid out, for the next pages
 	wg       sync.WaitGroup
 	once     sync.Once
 	mu       sync.Mutex
@@ -376,7 +377,7 @@ const maxLayoutWorkers = 4
 
 func newLayoutPool(n int) *layoutPool {
 	workers := max(1, min(runtime.GOMAXPROCS(0), maxLayoutWorkers))
-	p := &layoutPool{jobs: make(chan layoutJob, workers), pages: make([][]line, n)}
+	p := &layoutPool{jobs: make(chan layoutJob, workers), free: make(chan []glyph, 2*workers+1), pages: make([][]line, n)}
 	for range workers {
 		p.wg.Add(1)
 		go func() {
@@ -403,6 +404,23 @@ func (p *layoutPool) layout(j layoutJob) {
 		}
 	}()
 	p.pages[j.i] = layoutPage(j.glyphs)
+	// The lines hold nothing of the glyphs: their memory can take the
+	// glyphs of a page still to be read.
+	select {
+	case p.free <- j.glyphs[:0]:
+	default:
+	}
+}
+
+// buffer returns an empty glyph buffer for the next page, one a laid out
+// page left when there is one, else a new one of capacity n.
+func (p *layoutPool) buffer(n int) []glyph {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		return make([]glyph, 0, n)
+	}
 }
 
 // close waits for the queued pages; Extract's goroutine stays alive, and

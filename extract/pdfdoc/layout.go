@@ -36,7 +36,20 @@ const (
 
 // layoutPage turns a page's glyphs into lines in reading order. It
 // reorders gs.
-func layoutPage(gs []glyph) []line {
+func layoutPage(gs []glyph) []line { return new(layoutScratch).layoutPage(gs) }
+
+// layoutScratch is the working memory of page layouts, reused from one
+// page to the next by a goroutine that lays out many: nothing a layout
+// returns points into it.
+type layoutScratch struct {
+	keys  []glyphKey
+	parts []string
+	words []word
+	rects []rect
+}
+
+// layoutPage is layoutPage with sc's memory.
+func (sc *layoutScratch) layoutPage(gs []glyph) []line {
 	// Group glyphs by writing direction, in quarter turns; text drawn
 	// sideways or upside down is turned upright and laid out after the
 	// page's main, horizontal text.
@@ -66,7 +79,7 @@ func layoutPage(gs []glyph) []line {
 			continue
 		}
 		var ls []line
-		xyCut(makeWords(groups[q]), &ls, nil)
+		xyCut(sc.makeWords(groups[q]), &ls, nil, sc)
 		ls = joinSameBaseline(ls)
 		if q == 0 {
 			ls = stackHeadings(ls)
@@ -93,11 +106,13 @@ type glyphKey struct {
 
 // makeWords groups glyphs into words: same baseline, touching in x. It
 // sorts gs and drops the glyphs drawn twice at (almost) the same spot.
-func makeWords(gs []glyph) []word {
+// The words and their parts are in sc's memory.
+func (sc *layoutScratch) makeWords(gs []glyph) []word {
 	if len(gs) == 0 {
 		return nil
 	}
-	keys := make([]glyphKey, len(gs))
+	keys := grow(sc.keys, len(gs))
+	sc.keys = keys
 	for i := range gs {
 		keys[i] = glyphKey{gs[i].y, gs[i].x, gs[i].size, int32(i)}
 	}
@@ -137,8 +152,9 @@ func makeWords(gs []glyph) []word {
 		}
 	}
 	sorted := gs
-	var words []word
-	parts := make([]string, 0, len(gs)) // the words' glyph texts, word after word
+	words := sc.words[:0]
+	parts := grow(sc.parts, len(gs))[:0] // the words' glyph texts, word after word
+	defer func() { sc.words, sc.parts = words, parts }()
 	var cur word
 	open, curDir := false, 0 // a word is being built; the direction of its last part
 	flush := func() {
@@ -288,9 +304,10 @@ type region struct {
 }
 
 // newRegion returns the region of ws; scratch receives len(ws) rects that
-// cutting it uses as working space.
-func newRegion(ws []word) (_ region, scratch []rect) {
-	rs := make([]rect, 4*len(ws))
+// cutting it uses as working space. The rects are in sc's memory.
+func (sc *layoutScratch) newRegion(ws []word) (_ region, scratch []rect) {
+	rs := grow(sc.rects, 4*len(ws))
+	sc.rects = rs
 	r := region{ws: ws, byX: rs[:len(ws)], byTop: rs[len(ws) : 2*len(ws)], bySize: rs[2*len(ws) : 3*len(ws)]}
 	for i := range ws {
 		w := &ws[i]
@@ -340,7 +357,7 @@ func splitRects(rs, scratch []rect, keep func(rect) bool) (in, out []rect) {
 // emit each uncuttable region as lines. Gaps between table cells are not
 // gutters; refused holds the x of those found in enclosing regions, which
 // stay refused in every part of them.
-func xyCut(ws []word, out *[]line, refused []float64) {
+func xyCut(ws []word, out *[]line, refused []float64, sc *layoutScratch) {
 	if len(ws) == 0 {
 		return
 	}
@@ -348,7 +365,7 @@ func xyCut(ws []word, out *[]line, refused []float64) {
 		*out = append(*out, regionLines(ws)...)
 		return
 	}
-	r, scratch := newRegion(ws)
+	r, scratch := sc.newRegion(ws)
 	cutRegion(r, scratch, out, refused)
 }
 
@@ -686,6 +703,15 @@ func dehyphenate(ls []line) {
 		ls[i].text = string(a[:n-1]) + first
 		ls[i+1].text = rest
 	}
+}
+
+// grow returns s resliced to length n, reallocated when its capacity is
+// less.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 func isLetter(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

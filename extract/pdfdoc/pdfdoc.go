@@ -382,8 +382,9 @@ func newLayoutPool(n int) *layoutPool {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			sc := new(layoutScratch)
 			for j := range p.jobs {
-				p.layout(j)
+				p.layout(j, sc)
 			}
 		}()
 	}
@@ -393,7 +394,7 @@ func newLayoutPool(n int) *layoutPool {
 // add queues page i (0-based), waiting while the workers are all busy.
 func (p *layoutPool) add(i int, glyphs []glyph) { p.jobs <- layoutJob{i, glyphs} }
 
-func (p *layoutPool) layout(j layoutJob) {
+func (p *layoutPool) layout(j layoutJob, sc *layoutScratch) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.mu.Lock()
@@ -403,7 +404,7 @@ func (p *layoutPool) layout(j layoutJob) {
 			p.mu.Unlock()
 		}
 	}()
-	p.pages[j.i] = layoutPage(j.glyphs)
+	p.pages[j.i] = sc.layoutPage(j.glyphs)
 	// The lines hold nothing of the glyphs: their memory can take the
 	// glyphs of a page still to be read.
 	select {

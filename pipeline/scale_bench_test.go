@@ -511,8 +511,12 @@ func insertOneTx(b *testing.B, path string, docs []*schema.Document, xs []*schem
 	if _, err := db.Exec(fmt.Sprintf("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -%d", 64<<10)); err != nil {
 		b.Fatal(err)
 	}
-	var hasCurrent bool
+	var hasCurrent, ftsTriggers bool
 	db.QueryRow(`SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'current_extraction'`).Scan(&hasCurrent)
+	// Without the insert triggers (migration 0009) the rows are added to
+	// the full-text indexes in one statement each before commit, as the
+	// write path does.
+	db.QueryRow(`SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'data_points_fts_ai'`).Scan(&ftsTriggers)
 	tx, err := db.Begin()
 	if err != nil {
 		b.Fatal(err)
@@ -579,6 +583,11 @@ func insertOneTx(b *testing.B, path string, docs []*schema.Document, xs []*schem
 		if curStmt != nil {
 			must(curStmt.Exec(docID, extID, run, points, grounded))
 		}
+	}
+	if !ftsTriggers {
+		must(tx.Exec(`INSERT INTO documents_fts (docid, title, text) SELECT id, title, text FROM documents`))
+		must(tx.Exec(`INSERT INTO data_points_fts (docid, indicator, value, source, implication, quote)
+			SELECT id, indicator, value, source, implication, quote FROM data_points`))
 	}
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)

@@ -423,7 +423,8 @@ const (
 
 // writeStatements are prepared once on the write connection.
 var writeStatements = []string{documentBySHASQL, insertDocumentSQL, extractionExistsSQL, runInfoSQL, insertExtractionSQL,
-	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL, countPagesSQL, insertPageSQL, pageStartsSQL, setCurrentSQL, insertCurrentSQL}
+	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL, countPagesSQL, insertPageSQL, pageStartsSQL, setCurrentSQL, insertCurrentSQL,
+	lastRowsSQL, indexDocumentsSQL, indexDataPointsSQL}
 
 const (
 	countPagesSQL = `SELECT count(*) FROM document_pages WHERE document_id = ?`

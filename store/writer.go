@@ -71,6 +71,10 @@ type wtx struct {
 	// to the runs table once per run before the transaction commits.
 	docCounts map[int64]runCounts
 	counts    map[int64]runCounts
+	// The largest document and data point ids when the transaction
+	// began: the rows after them are the transaction's, indexed for
+	// full-text search at commit.
+	lastDocument, lastDataPoint int64
 }
 
 // runCounts are additions to a run's counters.
@@ -127,14 +131,40 @@ func (w *wtx) flushCounts(ctx context.Context) error {
 	return nil
 }
 
-// commit writes the run counters and commits.
+// commit writes the run counters, adds the documents and data points
+// inserted in the transaction to the full-text indexes, and commits.
 func (w *wtx) commit(ctx context.Context) error {
 	if err := w.flushCounts(ctx); err != nil {
 		w.Rollback()
 		return err
 	}
+	if err := w.indexText(ctx); err != nil {
+		w.Rollback()
+		return err
+	}
 	return w.Commit()
 }
+
+// indexText adds the rows inserted since the transaction began to the
+// full-text indexes, in one statement per index: FTS4 then writes one
+// segment for them all instead of one per statement that inserted a row
+// (migration 0009).
+func (w *wtx) indexText(ctx context.Context) error {
+	if _, err := w.exec(ctx, indexDocumentsSQL, w.lastDocument); err != nil {
+		return fmt.Errorf("full-text index of documents: %w", err)
+	}
+	if _, err := w.exec(ctx, indexDataPointsSQL, w.lastDataPoint); err != nil {
+		return fmt.Errorf("full-text index of data points: %w", err)
+	}
+	return nil
+}
+
+const (
+	lastRowsSQL        = `SELECT (SELECT coalesce(max(id), 0) FROM documents), (SELECT coalesce(max(id), 0) FROM data_points)`
+	indexDocumentsSQL  = `INSERT INTO documents_fts (docid, title, text) SELECT id, title, text FROM documents WHERE id > ?`
+	indexDataPointsSQL = `INSERT INTO data_points_fts (docid, indicator, value, source, implication, quote)
+		SELECT id, indicator, value, source, implication, quote FROM data_points WHERE id > ?`
+)
 
 // stmt returns q prepared on the write connection and bound to this
 // transaction; the connection's prepared statement is reused across
@@ -185,7 +215,12 @@ func (db *DB) begin(ctx context.Context) (*wtx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wtx{Tx: tx, db: db}, nil
+	w := &wtx{Tx: tx, db: db}
+	if err := w.queryRow(ctx, lastRowsSQL).Scan(&w.lastDocument, &w.lastDataPoint); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("last rows: %w", err)
+	}
+	return w, nil
 }
 
 // write runs fn as one document's writes in the next batch and returns

@@ -85,6 +85,25 @@ func TestBatchedDocumentFailsAlone(t *testing.T) {
 		t.Errorf("run counts %d documents, %d data points", r.DocumentsOK, r.DataPoints)
 	}
 	checkCurrent(t, db.r)
+	checkFullText(t, db, n-1)
+}
+
+// checkFullText fails unless the full-text indexes hold exactly the
+// stored documents and data points (docs of them, as testDoc and
+// testExtraction write them).
+func checkFullText(t *testing.T, db *DB, docs int) {
+	t.Helper()
+	for _, ix := range []string{"documents_fts", "data_points_fts"} {
+		if _, err := db.w.Exec(`INSERT INTO ` + ix + `(` + ix + `) VALUES ('integrity-check')`); err != nil {
+			t.Errorf("%s: %v", ix, err)
+		}
+	}
+	if got := count(t, db, `SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'spreads'`); got != docs {
+		t.Errorf("%d documents found by full-text search, want %d", got, docs)
+	}
+	if got := count(t, db, `SELECT count(*) FROM data_points_fts WHERE data_points_fts MATCH 'fidelity'`); got != docs {
+		t.Errorf("%d data points found by full-text search, want %d", got, docs)
+	}
 }
 
 func TestBatchLostAsWholeIsWrittenDocumentByDocument(t *testing.T) {

@@ -228,7 +228,7 @@ ORDER BY id DESC
 }
 
 // schemaBefore turns a database back into the schema before migration
-// 0005 (undoing 0005, 0007 and 0008): the views with the correlated
+// 0005 (undoing 0005, 0007, 0008 and 0010): the views with the correlated
 // max(id) subquery, no current_extraction, no maintained counts, no
 // indexes for the README's queries, no statistics.
 const schemaBefore = `

@@ -31,7 +31,7 @@ func plan(t *testing.T, db *DB, q string) string {
 	return b.String()
 }
 
-func TestCurrentDataPointsPlans(t *testing.T) {
+func TestCurrentViewsPlans(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
 	run := startRun(t, db, "p1")
@@ -53,6 +53,15 @@ func TestCurrentDataPointsPlans(t *testing.T) {
 	p := plan(t, db, `SELECT document_title, indicator, value, value_num FROM current_data_points WHERE unit = 'bp' ORDER BY value_num DESC`)
 	if !strings.Contains(p, "data_points_unit_num") || strings.Contains(p, "TEMP B-TREE") || strings.Contains(p, "SEARCH t ") {
 		t.Errorf("bp in value order:\n%s", p)
+	}
+	// Theses in conviction order come from the conviction index, and no
+	// extraction row is read for them.
+	p = plan(t, db, `SELECT document_title, stance, confidence, conviction, horizon FROM current_theses ORDER BY conviction DESC NULLS LAST`)
+	if !strings.Contains(p, "theses_conviction") || strings.Contains(p, "TEMP B-TREE") || strings.Contains(p, "SEARCH e ") {
+		t.Errorf("theses by conviction:\n%s", p)
+	}
+	if n := count(t, db, `SELECT count(*) FROM current_theses WHERE extractor = 'rules' AND document_title LIKE 'Note %'`); n != 3 {
+		t.Errorf("%d current theses with their extraction and document, want 3", n)
 	}
 	// Data points with a page are found in the page index.
 	p = plan(t, db, `SELECT document_title, page, indicator, value FROM current_data_points WHERE page IS NOT NULL ORDER BY document_title, page`)

@@ -200,6 +200,10 @@ func (pr *pageReader) run(strm, res pdf.Value, ctm matrix, depth int) {
 // show places the glyphs of one string and returns the advanced text matrix.
 func (pr *pageReader) show(g *gstate, tm matrix, raw []byte) matrix {
 	f := g.font
+	a, d, e := g.tfs*g.th, g.tfs, g.trise
+	// The glyphs' size: what a glyph advances changes only the text
+	// matrix's translation, which the size does not read.
+	size := -1.0
 	for len(raw) > 0 {
 		n := f.codeLen(raw)
 		code := raw[:n]
@@ -212,7 +216,6 @@ func (pr *pageReader) show(g *gstate, tm matrix, raw []byte) matrix {
 		// The text rendering matrix is [tfs·th 0 0 tfs 0 rise] × tm × ctm.
 		// The products by the sparse matrices are written out (the same
 		// operations, so the same results, as matrix.mul's).
-		a, d, e := g.tfs*g.th, g.tfs, g.trise
 		trm := matrix{a * tm[0], a * tm[1], d * tm[2], d * tm[3], e*tm[2] + tm[4], e*tm[3] + tm[5]}.mul(g.ctm)
 		tx := (w0*g.tfs + g.tc) * g.th
 		if n == 1 && code[0] == ' ' {
@@ -236,7 +239,9 @@ func (pr *pageReader) show(g *gstate, tm matrix, raw []byte) matrix {
 				dx, dy = (bx-ox)/l, (by-oy)/l
 			}
 		}
-		size := math.Hypot(trm[2], trm[3])
+		if size < 0 {
+			size = math.Hypot(trm[2], trm[3])
+		}
 		if s != "" && len(pr.glyphs) < pr.maxGlyphs {
 			pr.glyphs = append(pr.glyphs, glyph{x: ox, y: oy, w: w, size: size, dx: dx, dy: dy, s: s})
 		} else if len(pr.glyphs) >= pr.maxGlyphs {

@@ -218,6 +218,12 @@ func (p *Pool) start() (*proc, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), envWorker+"="+strconv.FormatInt(p.memory()/4*3, 10), "MALLOC_ARENA_MAX=2", "GOTRACEBACK=none")
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		// The worker's collector setting (see init), from its first
+		// allocation: its packages' initialisation alone otherwise runs
+		// the collector several times.
+		cmd.Env = append(cmd.Env, "GOGC="+strconv.Itoa(workerGOGC))
+	}
 	setProcAttr(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

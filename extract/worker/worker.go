@@ -48,11 +48,14 @@ func init() {
 		// a parent holding its inputs): let the heap grow to 5x its live
 		// size, the memory limit above still bounding it.
 		if os.Getenv("GOGC") == "" {
-			debug.SetGCPercent(400)
+			debug.SetGCPercent(workerGOGC)
 		}
 	}
 	os.Exit(serve(context.Background(), os.Stdin, os.Stdout))
 }
+
+// workerGOGC is a worker's GOGC unless the environment sets one.
+const workerGOGC = 400
 
 // response is a worker's answer to one request.
 type response struct {

@@ -500,10 +500,12 @@ func expandLigature(s string) string {
 
 // cmap is a parsed ToUnicode CMap.
 type cmap struct {
-	space  [5][][2]string // codespace ranges by byte length 1..4
-	chars  map[string]string
-	ranges []cmapRange
-	one    [256]bool // the bytes a one-byte codespace range holds
+	space [5][][2]string // codespace ranges by byte length 1..4
+	// spaceNum holds space's ranges as big-endian numbers.
+	spaceNum [5][][2]uint32
+	chars    map[string]string
+	ranges   []cmapRange
+	one      [256]bool // the bytes a one-byte codespace range holds
 }
 
 type cmapRange struct {
@@ -516,14 +518,28 @@ func (m *cmap) codeLen(s []byte) int {
 	if len(s) > 0 && m.one[s[0]] { // what the loop below finds first
 		return 1
 	}
+	var c uint32
 	for n := 1; n <= 4 && n <= len(s); n++ {
-		for _, r := range m.space[n] {
-			if c := string(s[:n]); r[0] <= c && c <= r[1] {
+		// A range's ends are n bytes long as the code is: as big-endian
+		// numbers they compare as the byte strings do.
+		c = c<<8 | uint32(s[n-1])
+		for _, r := range m.spaceNum[n] {
+			if r[0] <= c && c <= r[1] {
 				return n
 			}
 		}
 	}
 	return 0
+}
+
+// bigEndian returns the value of the (at most 4) bytes of s, first byte
+// most significant.
+func bigEndian(s string) uint32 {
+	var v uint32
+	for i := 0; i < len(s); i++ {
+		v = v<<8 | uint32(s[i])
+	}
+	return v
 }
 
 func (m *cmap) lookup(code string) (string, bool) {
@@ -598,6 +614,7 @@ func readCMap(v, scratch pdf.Value) (m *cmap) {
 				lo, hi := args[i].RawString(), args[i+1].RawString()
 				if len(lo) >= 1 && len(lo) <= 4 && len(lo) == len(hi) {
 					m.space[len(lo)] = append(m.space[len(lo)], [2]string{lo, hi})
+					m.spaceNum[len(lo)] = append(m.spaceNum[len(lo)], [2]uint32{bigEndian(lo), bigEndian(hi)})
 				}
 			}
 		case "endbfchar":

@@ -7,13 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"unicode"
 
 	"github.com/thesisdb/thesisdb/extract/pdfdoc"
+	"github.com/thesisdb/thesisdb/internal/textscore"
 )
 
 const pdfCorpus = "../../shared/corpora/pdf"
@@ -66,28 +66,6 @@ func tokenF1(got, ref string) float64 {
 	}
 	p, rc := float64(both)/float64(ng), float64(both)/float64(nr)
 	return 2 * p * rc / (p + rc)
-}
-
-var wordRe = regexp.MustCompile(`[\p{L}\p{N}]+`)
-
-// wordRecall is the share of truth's words (letters and digits) found in got.
-func wordRecall(got, truth string) float64 {
-	have := map[string]int{}
-	for _, w := range wordRe.FindAllString(strings.ToLower(got), -1) {
-		have[w]++
-	}
-	n, hit := 0, 0
-	for _, w := range wordRe.FindAllString(strings.ToLower(truth), -1) {
-		n++
-		if have[w] > 0 {
-			have[w]--
-			hit++
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return float64(hit) / float64(n)
 }
 
 // pdfFailures are the corpus files that must fail, with the error each
@@ -145,7 +123,7 @@ func TestPDFCorpus(t *testing.T) {
 		f1 := tokenF1(doc.Text, string(ref))
 		recall := "-"
 		if truth, err := os.ReadFile(strings.TrimSuffix(f, ".pdf") + ".truth.txt"); err == nil {
-			r := wordRecall(doc.Text, string(truth))
+			r := textscore.WordRecall(doc.Text, string(truth))
 			recall = fmt.Sprintf("%.3f", r)
 			if r < 0.95 && pdfFloors[name] == 0 {
 				t.Errorf("%s: truth word recall %.3f < 0.95", name, r)

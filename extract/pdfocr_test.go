@@ -13,6 +13,7 @@ import (
 
 	"github.com/thesisdb/thesisdb/extract/pdfdoc"
 	"github.com/thesisdb/thesisdb/internal/pdfgen"
+	"github.com/thesisdb/thesisdb/internal/textscore"
 )
 
 // ocrNote is the known text of the generated scanned page.
@@ -64,7 +65,7 @@ func TestLoadScannedPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := wordRecall(doc.Text, first+"\n"+ocrNote); r < 0.9 {
+	if r := textscore.WordRecall(doc.Text, first+"\n"+ocrNote); r < 0.9 {
 		t.Errorf("word recall %.3f < 0.9; text:\n%s", r, doc.Text)
 	} else {
 		t.Logf("word recall %.3f", r)
@@ -103,7 +104,7 @@ func TestLoadScannedPDFThroughRequest(t *testing.T) {
 		doc, err := q.Decode(context.Background())
 		switch mode {
 		case OCRAuto:
-			if err != nil || wordRecall(doc.Text, ocrNote) < 0.9 {
+			if err != nil || textscore.WordRecall(doc.Text, ocrNote) < 0.9 {
 				t.Errorf("auto: err %v", err)
 			}
 		case OCROff:
@@ -147,7 +148,7 @@ func TestLoadForceOCR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := wordRecall(doc.Text, ocrNote); r < 0.9 {
+	if r := textscore.WordRecall(doc.Text, ocrNote); r < 0.9 {
 		t.Errorf("word recall %.3f < 0.9", r)
 	}
 	if got := strings.Join(doc.Warnings, "; "); !strings.Contains(got, "text from OCR (--ocr force: page 1)") {

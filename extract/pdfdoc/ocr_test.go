@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/thesisdb/thesisdb/internal/pdfgen"
+	"github.com/thesisdb/thesisdb/internal/textscore"
 )
 
 // scanText is the known text of the generated scanned pages.
@@ -57,28 +57,6 @@ func scannedPage(t *testing.T, text string) *image.Gray {
 	return img
 }
 
-var wordRe = regexp.MustCompile(`[\p{L}\p{N}]+`)
-
-// wordRecall is the share of truth's words (letters and digits) found in got.
-func wordRecall(got, truth string) float64 {
-	have := map[string]int{}
-	for _, w := range wordRe.FindAllString(strings.ToLower(got), -1) {
-		have[w]++
-	}
-	n, hit := 0, 0
-	for _, w := range wordRe.FindAllString(strings.ToLower(truth), -1) {
-		n++
-		if have[w] > 0 {
-			have[w]--
-			hit++
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return float64(hit) / float64(n)
-}
-
 // TestOCRImageOnlyPDF: a PDF of one scanned page has no text layer; OCR
 // reads its words back and its metadata from pdfinfo.
 func TestOCRImageOnlyPDF(t *testing.T) {
@@ -97,7 +75,7 @@ func TestOCRImageOnlyPDF(t *testing.T) {
 	if len(doc.Pages) != 1 {
 		t.Fatalf("%d pages, want 1", len(doc.Pages))
 	}
-	if r := wordRecall(doc.Pages[0], scanText); r < 0.9 {
+	if r := textscore.WordRecall(doc.Pages[0], scanText); r < 0.9 {
 		t.Errorf("word recall %.3f < 0.9; OCR text:\n%s", r, doc.Pages[0])
 	} else {
 		t.Logf("word recall %.3f", r)
@@ -144,7 +122,7 @@ func TestOCRAutoOnlyImagePages(t *testing.T) {
 	if doc.Pages[0] != first || doc.Pages[1] != "" {
 		t.Errorf("pages 1 and 2 changed: %q", doc.Pages[:2])
 	}
-	if r := wordRecall(doc.Pages[2], scanText); r < 0.9 {
+	if r := textscore.WordRecall(doc.Pages[2], scanText); r < 0.9 {
 		t.Errorf("page 3 word recall %.3f < 0.9:\n%s", r, doc.Pages[2])
 	}
 	if got := strings.Join(doc.Warnings, "; "); got != "text from OCR (page 3)" {
@@ -211,7 +189,7 @@ func TestOCRForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := wordRecall(doc.Pages[0], scanText); r < 0.9 {
+	if r := textscore.WordRecall(doc.Pages[0], scanText); r < 0.9 {
 		t.Errorf("page 1 word recall %.3f < 0.9:\n%s", r, doc.Pages[0])
 	}
 	if !strings.Contains(doc.Pages[1], "18.5 times forward earnings") {
@@ -541,14 +519,14 @@ func TestOCRLaysOutLikeTextLayer(t *testing.T) {
 	// The left column comes first: every word only it has comes before
 	// every word only the right column has.
 	inLeft, inRight := map[string]bool{}, map[string]bool{}
-	for _, w := range wordRe.FindAllString(strings.ToLower(left), -1) {
+	for _, w := range textscore.Words(left) {
 		inLeft[w] = true
 	}
-	for _, w := range wordRe.FindAllString(strings.ToLower(right), -1) {
+	for _, w := range textscore.Words(right) {
 		inRight[w] = true
 	}
 	lastLeft, firstRight := -1, -1
-	for i, w := range wordRe.FindAllString(strings.ToLower(doc.Pages[0]), -1) {
+	for i, w := range textscore.Words(doc.Pages[0]) {
 		switch {
 		case inLeft[w] && !inRight[w]:
 			lastLeft = i

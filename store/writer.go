@@ -89,9 +89,14 @@ func (w *wtx) count(id int64, c runCounts) {
 		w.docCounts = map[int64]runCounts{}
 	}
 	t := w.docCounts[id]
+	t.add(c)
+	w.docCounts[id] = t
+}
+
+// add adds c's counts to t's.
+func (t *runCounts) add(c runCounts) {
 	t.ok, t.failed, t.points, t.ungrounded = t.ok+c.ok, t.failed+c.failed, t.points+c.points, t.ungrounded+c.ungrounded
 	t.usage.Add(c.usage)
-	w.docCounts[id] = t
 }
 
 // keepDocument moves the current document's counts into the
@@ -104,13 +109,8 @@ func (w *wtx) keepDocument() {
 		w.counts = map[int64]runCounts{}
 	}
 	for id, c := range w.docCounts {
-		t, had := w.counts[id]
-		if !had {
-			t = c
-		} else {
-			t.ok, t.failed, t.points, t.ungrounded = t.ok+c.ok, t.failed+c.failed, t.points+c.points, t.ungrounded+c.ungrounded
-			t.usage.Add(c.usage)
-		}
+		t := w.counts[id]
+		t.add(c)
 		w.counts[id] = t
 		delete(w.docCounts, id)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/thesisdb/thesisdb/schema"
 )
@@ -248,8 +249,8 @@ func parseNote(lines []string, maxPoints int) *note {
 		}
 
 		// indicator:/value:/source:/implication: blocks.
-		if m := kvRe.FindStringSubmatch(t); m != nil {
-			key, val := strings.ToLower(m[1]), strings.TrimSpace(m[2])
+		if k, v, ok := matchKV(t); ok {
+			key, val := strings.ToLower(k), strings.TrimSpace(v)
 			switch key {
 			case "indicator", "metric":
 				flush()
@@ -417,8 +418,12 @@ func perspectiveHeading(lines []string, i int, ln line) (string, bool) {
 	if len(t) > 60 {
 		return "", false
 	}
-	if m := researchRe.FindStringSubmatch(t); m != nil {
-		return strings.ToLower(strings.TrimSpace(m[1])), true
+	// researchRe matches only lines that end in one of its words: the
+	// suffix test spares running it on every line.
+	if hasResearchSuffix(t) {
+		if m := researchRe.FindStringSubmatch(t); m != nil {
+			return strings.ToLower(strings.TrimSpace(m[1])), true
+		}
 	}
 	if ln.heading < 2 {
 		return "", false
@@ -438,6 +443,73 @@ func perspectiveHeading(lines []string, i int, ln line) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// kvKeys are the keys kvRe accepts.
+var kvKeys = [...]string{"indicator", "metric", "value", "source", "implication"}
+
+// matchKV returns kvRe's two groups in t, as kvRe.FindStringSubmatch
+// would, reading a line that is ASCII up to its first colon by hand (most
+// lines of a note pass through here, and the regexp backtracks on each).
+func matchKV(t string) (key, val string, ok bool) {
+	c := strings.IndexByte(t, ':')
+	if c < 0 {
+		return "", "", false // kvRe needs a colon
+	}
+	head := t[:c]
+	for i := 0; i < len(head); i++ {
+		if head[i] >= utf8.RuneSelf {
+			return matchKVRe(t) // case folding beyond ASCII, the bullet •
+		}
+	}
+	if strings.IndexByte(t[c:], '\n') >= 0 {
+		return matchKVRe(t)
+	}
+	// The colon kvRe matches is the first: nothing before it can be one.
+	i := 0
+	if head != "" && (head[0] == '-' || head[0] == '*') {
+		j := 1
+		for j < len(head) && isRESpace(head[j]) {
+			j++
+		}
+		if j > 1 {
+			i = j
+		}
+	}
+	k := head[i:]
+	for k != "" && isRESpace(k[len(k)-1]) {
+		k = k[:len(k)-1]
+	}
+	for _, w := range kvKeys {
+		if strings.EqualFold(k, w) {
+			v := t[c+1:]
+			for v != "" && isRESpace(v[0]) {
+				v = v[1:]
+			}
+			return k, v, true
+		}
+	}
+	return "", "", false
+}
+
+// matchKVRe is matchKV by the regexp.
+func matchKVRe(t string) (key, val string, ok bool) {
+	m := kvRe.FindStringSubmatch(t)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
+// isRESpace reports whether b is in the regexp class \s.
+func isRESpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\f' || b == '\r'
+}
+
+// hasResearchSuffix reports whether t ends as researchRe requires.
+func hasResearchSuffix(t string) bool {
+	return strings.HasSuffix(t, "Research") || strings.HasSuffix(t, "View") ||
+		strings.HasSuffix(t, "Views") || strings.HasSuffix(t, "Perspective")
 }
 
 // badgeWords are the stance words a badge may start with.

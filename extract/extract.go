@@ -25,6 +25,13 @@ type Extractor interface {
 	Extract(ctx context.Context, doc *schema.Document) (*schema.Result, error)
 }
 
+// SelfValidating is implemented by an extractor whose Extract returns only
+// extractions that passed schema.Validate exactly as returned, so a caller
+// need not validate them again.
+type SelfValidating interface {
+	ValidatesExtractions() bool
+}
+
 // Info identifies what produced an extraction, so runs can be compared and
 // cached extractions recognised.
 type Info struct {

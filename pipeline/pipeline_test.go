@@ -350,3 +350,28 @@ func TestFailedDocumentIsRetriedNotDuplicate(t *testing.T) {
 		t.Errorf("current theses = %v, want one document recorded under its Name", rows)
 	}
 }
+
+// claimingExtractor is a lineExtractor that says whether it validates its
+// own extractions (extract.SelfValidating).
+type claimingExtractor struct {
+	lineExtractor
+	validates bool
+}
+
+func (e *claimingExtractor) ValidatesExtractions() bool { return e.validates }
+
+// TestSelfValidatingExtractorIsTrusted checks that the pipeline validates
+// an extraction unless its extractor says it validated it already.
+func TestSelfValidatingExtractorIsTrusted(t *testing.T) {
+	for _, validates := range []bool{false, true} {
+		p, _, run := newTest(t)
+		p.Extractor = &claimingExtractor{validates: validates}
+		src := write(t, t.TempDir(), "invalid.txt", []byte("INVALID 2\n"))
+		var ev Event
+		p.Run(context.Background(), run, []Item{{Source: src}}, func(e Event) { ev = e })
+		rejected := ev.Err != nil && strings.Contains(ev.Err.Error(), "invalid extraction")
+		if rejected == validates {
+			t.Errorf("ValidatesExtractions() = %v: event %s %v", validates, ev.Status, ev.Err)
+		}
+	}
+}

@@ -114,6 +114,10 @@ func (e *Extractor) Info() extract.Info {
 	return extract.Info{Extractor: "rules", PromptVersion: Version, PromptHash: h}
 }
 
+// ValidatesExtractions reports that Extract returns only extractions that
+// passed schema.Validate as returned (extract.SelfValidating).
+func (e *Extractor) ValidatesExtractions() bool { return true }
+
 // Extract reads doc.Text and returns one thesis that passes
 // schema.Validate. Panics are recovered as *extract.PanicError.
 func (e *Extractor) Extract(ctx context.Context, doc *schema.Document) (*schema.Result, error) {

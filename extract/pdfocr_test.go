@@ -23,16 +23,6 @@ to overweight for the next six to twelve months. Real yields in Brazil stand at
 rates by 150 basis points this year. The dollar index has weakened 5 percent
 since October, which supports inflows into the asset class.`
 
-// notePage adds a page of text in 12 pt Helvetica.
-func notePage(d *pdfgen.Doc, text string) {
-	p := d.NewPage()
-	y := 720.0
-	for _, l := range pdfgen.Wrap(pdfgen.Regular, 12, 480, text) {
-		p.Text(pdfgen.Regular, 12, 72, y, l)
-		y -= 16
-	}
-}
-
 // scannedNote is a PDF whose first page has a text layer (when first is
 // not "") and whose last page is ocrNote scanned at 200 DPI: an image
 // and no text.
@@ -41,15 +31,13 @@ func scannedNote(t *testing.T, first string) *pdfgen.Doc {
 	if err := pdfdoc.OCRMissing(); err != nil {
 		t.Skip(err)
 	}
-	src := &pdfgen.Doc{}
-	notePage(src, ocrNote)
-	img, err := pdfgen.Render(context.Background(), src.Bytes(), 1, 200)
+	img, err := pdfgen.ScanText(context.Background(), ocrNote, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &pdfgen.Doc{}
 	if first != "" {
-		notePage(d, first)
+		d.TextPage(first)
 	}
 	d.NewPage().Image(img, 0, 0, 612, 792)
 	return d
@@ -143,7 +131,7 @@ func TestLoadForceOCR(t *testing.T) {
 		t.Skip(err)
 	}
 	d := &pdfgen.Doc{}
-	notePage(d, ocrNote)
+	d.TextPage(ocrNote)
 	doc, err := Load(context.Background(), writePDF(t, d), &Options{OCR: OCRForce, PDFEngine: PDFEngineBuiltin})
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +146,7 @@ func TestLoadForceOCR(t *testing.T) {
 
 func TestLoadBadOCRMode(t *testing.T) {
 	d := &pdfgen.Doc{}
-	notePage(d, ocrNote)
+	d.TextPage(ocrNote)
 	_, err := Load(context.Background(), writePDF(t, d), &Options{OCR: "sometimes"})
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `OCR mode "sometimes"`) {
 		t.Errorf("err = %v", err)

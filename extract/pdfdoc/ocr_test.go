@@ -34,23 +34,11 @@ func needOCR(t *testing.T) {
 	}
 }
 
-// textPage adds a page holding text, wrapped, in 12 pt Helvetica.
-func textPage(d *pdfgen.Doc, text string) {
-	p := d.NewPage()
-	y := 720.0
-	for _, l := range pdfgen.Wrap(pdfgen.Regular, 12, 480, text) {
-		p.Text(pdfgen.Regular, 12, 72, y, l)
-		y -= 16
-	}
-}
-
 // scannedPage renders text on a letter page at 200 DPI, as a scanner
 // would see it.
 func scannedPage(t *testing.T, text string) *image.Gray {
 	t.Helper()
-	src := &pdfgen.Doc{}
-	textPage(src, text)
-	img, err := pdfgen.Render(context.Background(), src.Bytes(), 1, 200)
+	img, err := pdfgen.ScanText(context.Background(), text, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +83,7 @@ func TestOCRAutoOnlyImagePages(t *testing.T) {
 	needOCR(t)
 	first := "Page one has a real text layer about rates and duration."
 	d := &pdfgen.Doc{}
-	textPage(d, first)
+	d.TextPage(first)
 	d.NewPage()
 	d.NewPage().Image(scannedPage(t, scanText), 0, 0, 612, 792)
 	logo := scannedPage(t, "LOGO") // its text would be read if the page were OCRed
@@ -134,7 +122,7 @@ func TestOCRAutoOnlyImagePages(t *testing.T) {
 // returned as it is, without running anything (PATH is empty).
 func TestOCRAutoLeavesTextPDFAlone(t *testing.T) {
 	d := &pdfgen.Doc{}
-	textPage(d, scanText)
+	d.TextPage(scanText)
 	data := d.Bytes()
 	doc, err := Extract(context.Background(), data, nil)
 	if err != nil {
@@ -177,8 +165,8 @@ func TestImageCover(t *testing.T) {
 func TestOCRForce(t *testing.T) {
 	needOCR(t)
 	d := &pdfgen.Doc{}
-	textPage(d, scanText)
-	textPage(d, "A second page on equity valuations at 18.5 times forward earnings.")
+	d.TextPage(scanText)
+	d.TextPage("A second page on equity valuations at 18.5 times forward earnings.")
 	data := d.Bytes()
 	doc, err := Extract(context.Background(), data, nil)
 	if err != nil {
@@ -361,7 +349,7 @@ func BenchmarkOCRPage(b *testing.B) {
 		b.Skip(err)
 	}
 	src := &pdfgen.Doc{}
-	textPage(src, scanText+"\n"+scanText+"\n"+scanText)
+	src.TextPage(scanText + "\n" + scanText + "\n" + scanText)
 	img, err := pdfgen.Render(context.Background(), src.Bytes(), 1, 300)
 	if err != nil {
 		b.Fatal(err)
@@ -403,7 +391,7 @@ func TestOCRWithoutTesseract(t *testing.T) {
 	scan := scannedPage(t, scanText)
 	popplerOnly(t)
 	d := &pdfgen.Doc{}
-	textPage(d, "Typed page.")
+	d.TextPage("Typed page.")
 	d.NewPage()
 	data := d.Bytes()
 	doc, err := Extract(context.Background(), data, nil)

@@ -49,3 +49,22 @@ func Render(ctx context.Context, data []byte, page, dpi int) (*image.Gray, error
 	draw.Draw(g, g.Bounds(), img, img.Bounds().Min, draw.Src)
 	return g, nil
 }
+
+// TextPage adds a letter page holding text wrapped in 12 pt Helvetica,
+// from the top-left margin down.
+func (d *Doc) TextPage(text string) {
+	p := d.NewPage()
+	y := 720.0
+	for _, l := range Wrap(Regular, 12, 480, text) {
+		p.Text(Regular, 12, 72, y, l)
+		y -= 16
+	}
+}
+
+// ScanText renders text laid out as TextPage lays it out, at dpi: the
+// page a scanner would see.
+func ScanText(ctx context.Context, text string, dpi int) (*image.Gray, error) {
+	src := &Doc{}
+	src.TextPage(text)
+	return Render(ctx, src.Bytes(), 1, dpi)
+}

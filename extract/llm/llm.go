@@ -58,7 +58,8 @@
 // limits live in the HTTP client under go-openai. Every Result carries the
 // tokens used (prompt, completion, cached prompt) and their cost from the
 // price table (DefaultPrices, OpenAI's, apply on OpenAI only; Config.Prices
-// anywhere; 0 for a model without a known price).
+// anywhere; a model without a known price has Usage.CostUnknown set and is
+// stored with a NULL cost).
 package llm
 
 import (

@@ -13,33 +13,6 @@ import (
 	"github.com/thesisdb/thesisdb/store"
 )
 
-// diffDocument is one document of a run-to-run diff.
-type diffDocument struct {
-	DocumentID int64  `json:"document_id"`
-	Source     string `json:"source"`
-	Title      string `json:"title"`
-	// Status is changed, unchanged, only_a or only_b.
-	Status string                `json:"status"`
-	Diff   *compare.DocumentDiff `json:"diff,omitempty"`
-}
-
-// diffSummary totals a run-to-run diff.
-type diffSummary struct {
-	Compared  int `json:"compared"`
-	Changed   int `json:"changed"`
-	Unchanged int `json:"unchanged"`
-	OnlyA     int `json:"only_a"`
-	OnlyB     int `json:"only_b"`
-}
-
-// diffReport is the --format json output of thesisdb diff.
-type diffReport struct {
-	RunA      int64          `json:"run_a"`
-	RunB      int64          `json:"run_b"`
-	Documents []diffDocument `json:"documents"`
-	Summary   diffSummary    `json:"summary"`
-}
-
 func (a *app) diffCommand() *cobra.Command {
 	var format string
 	var all bool
@@ -73,31 +46,7 @@ This is how to decide whether a new prompt or model is better.`,
 				return err
 			}
 			defer db.Close()
-			rep := diffReport{RunA: ids[0], RunB: ids[1], Documents: []diffDocument{}}
-			err = db.ExtractionPairs(cmd.Context(), ids[0], ids[1], func(p store.ExtractionPair) error {
-				d := diffDocument{DocumentID: p.DocumentID, Source: p.Source, Title: p.Title}
-				switch {
-				case p.B == nil:
-					d.Status = "only_a"
-					rep.Summary.OnlyA++
-				case p.A == nil:
-					d.Status = "only_b"
-					rep.Summary.OnlyB++
-				default:
-					rep.Summary.Compared++
-					dd := compare.Diff(p.A, p.B)
-					d.Status = "unchanged"
-					if dd.Changed() {
-						d.Status = "changed"
-						rep.Summary.Changed++
-					} else {
-						rep.Summary.Unchanged++
-					}
-					d.Diff = &dd
-				}
-				rep.Documents = append(rep.Documents, d)
-				return nil
-			})
+			rep, err := compare.DiffRuns(cmd.Context(), db, ids[0], ids[1])
 			if err != nil {
 				return err
 			}
@@ -106,7 +55,7 @@ This is how to decide whether a new prompt or model is better.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			writeDiffTable(a.stdout, &rep, all)
+			writeDiffTable(a.stdout, rep, all)
 			return nil
 		},
 	}
@@ -117,22 +66,22 @@ This is how to decide whether a new prompt or model is better.`,
 
 // writeDiffTable prints the changes document by document, one line per
 // change, then the summary line.
-func writeDiffTable(w io.Writer, rep *diffReport, all bool) {
+func writeDiffTable(w io.Writer, rep *compare.DiffReport, all bool) {
 	for _, d := range rep.Documents {
 		name := fmt.Sprintf("document %d  %s", d.DocumentID, d.Source)
 		if d.Title != "" {
 			name += fmt.Sprintf("  %q", shorten(d.Title, 60))
 		}
 		switch d.Status {
-		case "changed":
-		case "unchanged":
+		case compare.DocChanged:
+		case compare.DocUnchanged:
 			if all {
 				fmt.Fprintf(w, "%s: unchanged\n", name)
 			}
 			continue
 		default:
 			if all {
-				fmt.Fprintf(w, "%s: only in run %d\n", name, map[string]int64{"only_a": rep.RunA, "only_b": rep.RunB}[d.Status])
+				fmt.Fprintf(w, "%s: only in run %d\n", name, map[string]int64{compare.DocOnlyA: rep.RunA, compare.DocOnlyB: rep.RunB}[d.Status])
 			}
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thesisdb/thesisdb/compare"
 	"github.com/thesisdb/thesisdb/extract"
 	"github.com/thesisdb/thesisdb/extract/llm/llmtest"
 	"github.com/thesisdb/thesisdb/extract/rules"
@@ -224,7 +225,7 @@ func TestReextractNewPromptVersion(t *testing.T) {
 
 	// diff reports the scripted changes, per document.
 	out, _ = mustCLI(t, 0, "--db", db, "diff", "--format", "json", "1", "2")
-	var rep diffReport
+	var rep compare.DiffReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +499,7 @@ func TestReextractLLM(t *testing.T) {
 		t.Errorf("llm run: %+v", r)
 	}
 	out, _ = mustCLI(t, 0, "--db", db, "diff", "--format", "json", "1", "2")
-	var rep diffReport
+	var rep compare.DiffReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,9 @@ type Item struct {
 	Name       string   // the source to record, when not Source (a file claimed into a work folder)
 	DocumentID int64    // stored document (re-extraction)
 	Tags       []string // labels recorded with a new document
+	// Raw, when set, is the item's content already fetched (a scraped
+	// page): it is loaded from these bytes instead of reading Source.
+	Raw *extract.Raw
 }
 
 // String names the item as it is recorded (load_failures.source) and
@@ -307,9 +310,12 @@ func (p *Pipeline) finishAsync(ctx context.Context, runID int64, doc *schema.Doc
 // document's id, having spent no time parsing. Content whose extractions
 // all failed is decoded and extracted again.
 func (p *Pipeline) load(ctx context.Context, it Item) (doc *schema.Document, dup int64, err error) {
-	raw, err := extract.Read(ctx, it.Source, p.Load)
-	if err != nil {
-		return nil, 0, err
+	raw := it.Raw
+	if raw == nil {
+		raw, err = extract.Read(ctx, it.Source, p.Load)
+		if err != nil {
+			return nil, 0, err
+		}
 	}
 	if !p.Force {
 		id, err := p.Store.DocumentBySHA(ctx, raw.SHA256)

@@ -46,6 +46,9 @@ type Options struct {
 	// library; larger ones are read by the structure walk alone, which is
 	// linear in time and memory (default 8 MiB).
 	MaxLibraryBytes int
+	// Rules, when set, override main-content detection and metadata for
+	// the page's site (see Rules).
+	Rules *Rules
 }
 
 // Result is a page's clean text and metadata.
@@ -55,8 +58,9 @@ type Result struct {
 	Text string
 	// Charset is the encoding the page was decoded from.
 	Charset string
-	// Method is how the main content was found: "trafilatura", or
-	// "structure" when the structure-preserving walk was used.
+	// Method is how the main content was found: "trafilatura",
+	// "structure" when the structure-preserving walk was used, or
+	// "site rule" when Options.Rules' content selector was.
 	Method string
 	// Warnings are problems that did not stop the parse.
 	Warnings []string
@@ -114,7 +118,25 @@ func Parse(ctx context.Context, data []byte, o *Options) (res *Result, err error
 	if o.URL != "" {
 		base, _ = url.Parse(o.URL)
 	}
-	res.Meta = metadata(goquery.NewDocumentFromNode(root), base)
+	rules, err := o.Rules.compile()
+	if err != nil {
+		return nil, fmt.Errorf("html: %w", err)
+	}
+	doc := goquery.NewDocumentFromNode(root)
+	if rules != nil {
+		rules.removeMatches(doc)
+	}
+	res.Meta = metadata(doc, base)
+	if rules != nil {
+		rules.overrideMeta(doc, &res.Meta)
+		if res.Text = rules.contentText(doc); res.Text != "" {
+			res.Method = "site rule"
+			return res, nil
+		}
+		if rules.content != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("site rule content %q selected no text: main content found generically", o.Rules.Content))
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

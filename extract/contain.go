@@ -30,6 +30,8 @@ type Request struct {
 	PDFPassword string
 	// Timeout bounds the decoding (the loaders' Options.Timeout).
 	Timeout time.Duration
+	// Site is the loaders' Options.Site: the HTML loader's site rules.
+	Site SiteRules
 }
 
 // Request returns what decoding r needs.
@@ -37,7 +39,7 @@ func (r *Raw) Request() *Request {
 	q := &Request{Kind: r.Kind, Source: r.Source, SHA256: r.SHA256, Data: r.Data, Timeout: r.opts.timeout()}
 	if r.opts != nil {
 		q.ContentType, q.PDFEngine, q.PDFPassword = r.opts.contentType, r.opts.PDFEngine, r.opts.PDFPassword
-		q.OCR = r.opts.OCR
+		q.OCR, q.Site = r.opts.OCR, r.opts.Site
 	}
 	return q
 }
@@ -47,7 +49,7 @@ func (r *Raw) Request() *Request {
 func (q *Request) Decode(ctx context.Context) (*schema.Document, error) {
 	ctx, cancel := context.WithTimeout(ctx, q.Timeout)
 	defer cancel()
-	o := &Options{PDFEngine: q.PDFEngine, OCR: q.OCR, PDFPassword: q.PDFPassword, Timeout: q.Timeout, contentType: q.ContentType}
+	o := &Options{PDFEngine: q.PDFEngine, OCR: q.OCR, PDFPassword: q.PDFPassword, Timeout: q.Timeout, Site: q.Site, contentType: q.ContentType}
 	return decode(ctx, q.Kind, q.Source, q.Data, q.SHA256, o)
 }
 

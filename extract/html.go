@@ -16,6 +16,10 @@ func init() {
 // loadHTML decodes a web page into its main text and metadata.
 func loadHTML(ctx context.Context, data []byte, doc *schema.Document, o *Options) error {
 	opts := &htmldoc.Options{ContentType: o.ContentType()}
+	if o != nil && !o.Site.IsZero() {
+		r := o.Site
+		opts.Rules = &htmldoc.Rules{Content: r.Content, Title: r.Title, Author: r.Author, Date: r.Date, Remove: r.Remove}
+	}
 	if IsURL(doc.Source) {
 		opts.URL = doc.Source
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	// Sandbox, when set, decodes every document instead of this process
 	// (see package extract/worker).
 	Sandbox Sandbox
+	// Site overrides main-content detection and metadata of HTML pages
+	// for the site they come from (a scrape source's rules).
+	Site SiteRules
 
 	contentType string // Content-Type of a fetched body, for charset detection
 }

@@ -8,12 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/thesisdb/thesisdb/compare"
 	"github.com/thesisdb/thesisdb/schema"
 )
 
-func decodeEval(t *testing.T, out string) evalReport {
+func decodeEval(t *testing.T, out string) compare.EvalReport {
 	t.Helper()
-	var rep evalReport
+	var rep compare.EvalReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("eval JSON: %v\n%s", err, out)
 	}
@@ -21,7 +22,7 @@ func decodeEval(t *testing.T, out string) evalReport {
 }
 
 // f1 reads a field's F1 from the report's JSON form.
-func f1(t *testing.T, rep evalReport, doc int, field string) float64 {
+func f1(t *testing.T, rep compare.EvalReport, doc int, field string) float64 {
 	t.Helper()
 	c, ok := rep.Documents[doc].Fields[field]
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,7 +100,20 @@ func validateJSON(data []byte) error {
 // Validate checks x against the JSON Schema and the semantic rules, as
 // Parse does for its JSON form (the rules are checked on x itself, not on
 // a copy decoded from that form: the same values, without the cost).
+// While the schema says no more than the Go types do, bar nulls, enums and
+// numbers (see fastShape), x is checked in place instead of encoded to
+// JSON and decoded again for the validator; an x that fails is run
+// through the validator all the same, for its messages.
 func Validate(x *Extraction) error {
+	if check := fastShape(); check != nil && x != nil && check(reflect.ValueOf(x).Elem()) {
+		return x.Check()
+	}
+	return validateEncoded(x)
+}
+
+// validateEncoded is Validate through x's JSON form and the JSON Schema
+// validator.
+func validateEncoded(x *Extraction) error {
 	data, err := json.Marshal(x)
 	if err != nil {
 		return fmt.Errorf("encode extraction: %w", err)
@@ -113,40 +127,47 @@ func Validate(x *Extraction) error {
 // Check applies the semantic rules the JSON Schema cannot express.
 func (x *Extraction) Check() error {
 	var ps []Problem
-	add := func(path, msg string) { ps = append(ps, Problem{path, msg}) }
-	score := func(path string, v *float64) {
-		if v != nil && (math.IsNaN(*v) || *v < 0 || *v > 1) {
-			add(path, fmt.Sprintf("score %v is outside 0..1 (write 7/10 as 0.7)", *v))
-		}
+	// Paths are formatted only for a problem: most extractions have none.
+	add := func(msg string, format string, args ...any) {
+		ps = append(ps, Problem{fmt.Sprintf(format, args...), msg})
 	}
+	bad := func(v *float64) bool { return v != nil && (math.IsNaN(*v) || *v < 0 || *v > 1) }
+	scoreMsg := func(v *float64) string { return fmt.Sprintf("score %v is outside 0..1 (write 7/10 as 0.7)", *v) }
+	stanceMsg := func(s Stance) string { return fmt.Sprintf("%q is not one of bullish, bearish, neutral, mixed", s) }
+	const empty = "must not be empty"
 	for i, t := range x.Theses {
-		p := fmt.Sprintf("$.theses[%d]", i)
 		if strings.TrimSpace(t.Statement) == "" {
-			add(p+".statement", "must not be empty")
+			add(empty, "$.theses[%d].statement", i)
 		}
 		if !t.Stance.Valid() {
-			add(p+".stance", fmt.Sprintf("%q is not one of bullish, bearish, neutral, mixed", t.Stance))
+			add(stanceMsg(t.Stance), "$.theses[%d].stance", i)
 		}
-		score(p+".confidence", t.Confidence)
-		score(p+".conviction", t.Conviction)
+		if bad(t.Confidence) {
+			add(scoreMsg(t.Confidence), "$.theses[%d].confidence", i)
+		}
+		if bad(t.Conviction) {
+			add(scoreMsg(t.Conviction), "$.theses[%d].conviction", i)
+		}
 		for j, v := range t.Views {
-			vp := fmt.Sprintf("%s.views[%d]", p, j)
 			if strings.TrimSpace(v.Perspective) == "" {
-				add(vp+".perspective", "must not be empty")
+				add(empty, "$.theses[%d].views[%d].perspective", i, j)
 			}
 			if !v.Stance.Valid() {
-				add(vp+".stance", fmt.Sprintf("%q is not one of bullish, bearish, neutral, mixed", v.Stance))
+				add(stanceMsg(v.Stance), "$.theses[%d].views[%d].stance", i, j)
 			}
-			score(vp+".confidence", v.Confidence)
-			score(vp+".conviction", v.Conviction)
+			if bad(v.Confidence) {
+				add(scoreMsg(v.Confidence), "$.theses[%d].views[%d].confidence", i, j)
+			}
+			if bad(v.Conviction) {
+				add(scoreMsg(v.Conviction), "$.theses[%d].views[%d].conviction", i, j)
+			}
 		}
 		for j, d := range t.DataPoints {
-			dp := fmt.Sprintf("%s.data_points[%d]", p, j)
 			if strings.TrimSpace(d.Indicator) == "" {
-				add(dp+".indicator", "must not be empty")
+				add(empty, "$.theses[%d].data_points[%d].indicator", i, j)
 			}
 			if strings.TrimSpace(d.Value) == "" {
-				add(dp+".value", "must not be empty")
+				add(empty, "$.theses[%d].data_points[%d].value", i, j)
 			}
 		}
 	}

@@ -265,46 +265,79 @@ func readSQL(r io.Reader, name string) (string, error) {
 func (a *app) exportCommand() *cobra.Command {
 	var out string
 	var runID int64
+	var reviewed bool
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write every document's current extraction as JSON Lines",
 		Long: `Export writes one JSON object per document with a successful extraction:
 {"document": {...}, "run": {...}, "extraction": {...}}, where extraction is
 exactly the JSON Schema's document (thesisdb schema). This is the
-interchange format thesisdb eval reads as gold.`,
+interchange format thesisdb eval reads as gold.
+
+--reviewed writes gold from the analysts' reviews (thesisdb serve --review)
+instead: one record per reviewed document, its extraction as the analysts
+hold it — every correction applied, the data points marked wrong left out,
+the ones they added put in, the ones nobody reviewed kept as extracted —
+with "review" counting what they did. Score a new run against it with
+thesisdb eval --gold.`,
 		Example: `  thesisdb export > theses.jsonl
-  thesisdb export --run 3 -o run3.jsonl`,
+  thesisdb export --run 3 -o run3.jsonl
+  mkdir -p gold && thesisdb export --reviewed -o gold/reviewed.jsonl && thesisdb eval --gold gold/ --run 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if reviewed && runID != 0 {
+				return errors.New("--reviewed exports the extraction each document's reviews are of: it takes no --run")
+			}
 			db, err := store.Open(cmd.Context(), a.dbPath)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
 			w := a.stdout
+			var f *os.File
 			if out != "" && out != "-" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
+				if f, err = os.Create(out); err != nil {
+					return fmt.Errorf("--output: %w", err)
 				}
 				defer f.Close()
 				w = f
 			}
-			enc := json.NewEncoder(w)
+			bw := bufio.NewWriter(w)
+			enc := json.NewEncoder(bw)
 			n := 0
-			err = db.Export(cmd.Context(), runID, func(r store.ExportRecord) error {
-				n++
-				return enc.Encode(r)
-			})
+			if reviewed {
+				err = db.ReviewedGold(cmd.Context(), func(r store.ReviewedRecord) error {
+					n++
+					return enc.Encode(r)
+				})
+			} else {
+				err = db.Export(cmd.Context(), runID, func(r store.ExportRecord) error {
+					n++
+					return enc.Encode(r)
+				})
+			}
 			if err != nil {
 				return err
 			}
-			a.log.Info("exported", "documents", n)
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			if f != nil {
+				if err := f.Close(); err != nil {
+					return fmt.Errorf("--output: %w", err)
+				}
+			}
+			if reviewed && n == 0 {
+				a.log.Warn("no document has been reviewed: nothing exported (review with thesisdb serve --review)")
+				return nil
+			}
+			a.log.Info("exported", "documents", n, "reviewed", reviewed)
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
 	cmd.Flags().Int64Var(&runID, "run", 0, "export this run's extractions instead of the current ones")
+	cmd.Flags().BoolVar(&reviewed, "reviewed", false, "export gold from the analysts' reviews (the format thesisdb eval --gold reads)")
 	return cmd
 }
 

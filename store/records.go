@@ -195,7 +195,7 @@ func (db *DB) Runs(ctx context.Context) ([]Run, error) {
 // ErrNotFound.
 func (db *DB) DocumentBySHA(ctx context.Context, sha string) (int64, error) {
 	var id int64
-	err := db.r.QueryRowContext(ctx, `SELECT id FROM documents WHERE sha256 = ?`, sha).Scan(&id)
+	err := db.rstmts[documentBySHASQL].QueryRowContext(ctx, sha).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
@@ -421,10 +421,18 @@ const (
 	documentBySHASQL    = `SELECT id FROM documents WHERE sha256 = ?`
 )
 
+// readStatements are prepared once on the readers: the lookups made for
+// every input of a run.
+var readStatements = []string{documentBySHASQL, extractionStateSQL}
+
+const extractionStateSQL = `SELECT
+			EXISTS (SELECT 1 FROM extractions WHERE document_id = ?1 AND status = 'ok'),
+			coalesce((SELECT error FROM extractions WHERE document_id = ?1 AND status = 'failed' ORDER BY id DESC LIMIT 1), '')`
+
 // writeStatements are prepared once on the write connection.
 var writeStatements = []string{documentBySHASQL, insertDocumentSQL, extractionExistsSQL, runInfoSQL, insertExtractionSQL,
 	countRunRunsSQL, insertThesisSQL, insertViewSQL, insertDataPointSQL, countPagesSQL, insertPageSQL, pageStartsSQL, setCurrentSQL, insertCurrentSQL,
-	lastRowsSQL, indexDocumentsSQL, indexDataPointsSQL}
+	lastRowsSQL, indexDocumentsSQL, indexDataPointsSQL, savepointSQL, rollbackToSQL, releaseSQL}
 
 const (
 	countPagesSQL = `SELECT count(*) FROM document_pages WHERE document_id = ?`
@@ -645,10 +653,7 @@ func (db *DB) RecordLoadFailure(ctx context.Context, runID int64, source, sha, e
 // extraction and, when it has none, the error of its latest failed one
 // ("" when it was never extracted).
 func (db *DB) ExtractionState(ctx context.Context, docID int64) (ok bool, lastError string, err error) {
-	err = db.r.QueryRowContext(ctx, `SELECT
-			EXISTS (SELECT 1 FROM extractions WHERE document_id = ?1 AND status = 'ok'),
-			coalesce((SELECT error FROM extractions WHERE document_id = ?1 AND status = 'failed' ORDER BY id DESC LIMIT 1), '')`,
-		docID).Scan(&ok, &lastError)
+	err = db.rstmts[extractionStateSQL].QueryRowContext(ctx, docID).Scan(&ok, &lastError)
 	if err != nil {
 		return false, "", fmt.Errorf("extractions of document %d: %w", docID, err)
 	}

@@ -50,6 +50,10 @@ type DB struct {
 	wclosed bool
 	stmts   map[string]*sql.Stmt
 	commits atomic.Int64 // batches committed, for tests
+
+	// The lookups the pipeline makes for every input, prepared once on
+	// the readers (readStatements).
+	rstmts map[string]*sql.Stmt
 }
 
 const writerDriver = "sqlite3_thesisdb_writer"
@@ -137,6 +141,15 @@ func OpenWith(ctx context.Context, path string, wo WriteOptions) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	db.r = r
+	db.rstmts = map[string]*sql.Stmt{}
+	for _, q := range readStatements {
+		s, err := r.PrepareContext(ctx, q)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open database %s: prepare %q: %w", path, q, err)
+		}
+		db.rstmts[q] = s
+	}
 	return db, nil
 }
 
@@ -148,6 +161,9 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Close() error {
 	db.stopWriter()
 	db.stopHeartbeat()
+	for _, s := range db.rstmts {
+		s.Close()
+	}
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 

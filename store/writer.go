@@ -159,6 +159,13 @@ func (w *wtx) indexText(ctx context.Context) error {
 	return nil
 }
 
+// A document's savepoint, prepared once like the rows' statements.
+const (
+	savepointSQL  = `SAVEPOINT doc`
+	rollbackToSQL = `ROLLBACK TO doc`
+	releaseSQL    = `RELEASE doc`
+)
+
 const (
 	lastRowsSQL        = `SELECT (SELECT coalesce(max(id), 0) FROM documents), (SELECT coalesce(max(id), 0) FROM data_points)`
 	indexDocumentsSQL  = `INSERT INTO documents_fts (docid, title, text) SELECT id, title, text FROM documents WHERE id > ?`
@@ -320,17 +327,17 @@ func (db *DB) fillBatch(first *writeReq) []*writeReq {
 	add := func(r *writeReq) bool {
 		batch = append(batch, r)
 		async = async || r.async
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT doc"); err != nil {
+		if _, err := tx.exec(ctx, savepointSQL); err != nil {
 			r.err = err
 			return false
 		}
 		if r.err = r.fn(ctx, tx); r.err != nil {
 			tx.dropDocument()
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO doc"); err != nil {
+			if _, err := tx.exec(ctx, rollbackToSQL); err != nil {
 				return false // the transaction itself is gone
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE doc"); err != nil {
+		if _, err := tx.exec(ctx, releaseSQL); err != nil {
 			return false
 		}
 		tx.keepDocument()

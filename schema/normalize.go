@@ -88,7 +88,10 @@ type figure struct {
 // month are ignored. When the value states more than one figure, or none,
 // ok is false: it never guesses.
 func ParseQuantity(value string) (q Quantity, ok bool) {
-	s := parenRe.ReplaceAllString(value, " ")
+	s := value
+	if strings.ContainsAny(s, "([") { // most values have no remark to drop
+		s = parenRe.ReplaceAllString(s, " ")
+	}
 	var figs []figure
 	for _, m := range quantityRe.FindAllStringSubmatchIndex(s, -1) {
 		start, end := m[0], m[1]

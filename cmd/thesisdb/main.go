@@ -122,6 +122,7 @@ LM Studio) to extract with a model.`,
 		a.reextractCommand(),
 		a.diffCommand(),
 		a.evalCommand(),
+		a.serveCommand(),
 	)
 	return root
 }

@@ -76,3 +76,12 @@ require (
 // Lazy locale tables: they cost 200 ms and 80 MB at every process start
 // otherwise (see the copy's PATCHES.md).
 replace github.com/markusmobius/go-dateparser => ./third_party/go-dateparser
+
+// Tables built at process start by libraries every thesisdb process links
+// but only some use (the HTML loader's, the JSON Schema metaschemas) are
+// built on first use instead (see each copy's PATCHES.md).
+replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
+
+replace github.com/markusmobius/go-domdistiller => ./third_party/go-domdistiller
+
+replace github.com/forPelevin/gomoji => ./third_party/gomoji

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var addr, token string
+	var addr, token, reviewer string
 	var review bool
 	var timeout time.Duration
 	var maxRows int
@@ -49,6 +50,9 @@ The SQL page runs one statement under the guard of thesisdb query, with
 			if err := web.CheckAddr(addr, token); err != nil {
 				return err
 			}
+			if reviewer == "" {
+				reviewer = cmp.Or(os.Getenv("THESISDB_REVIEWER"), os.Getenv("USER"), "analyst")
+			}
 			if maxRows < 1 {
 				return errors.New("--max-rows must be at least 1")
 			}
@@ -81,7 +85,7 @@ The SQL page runs one statement under the guard of thesisdb query, with
 			r.SetMaxConns(8)
 			lim := store.Limits{MaxRows: maxRows, MaxBytes: int64(maxBytes)}
 			defer store.LimitSQLiteMemory(store.LimitSQLiteMemory(lim.QueryMemory() + 64<<20))
-			srv, err := web.New(web.Config{Reader: r, DB: db, Review: review, Token: token,
+			srv, err := web.New(web.Config{Reader: r, DB: db, Review: review, Reviewer: reviewer, Token: token,
 				QueryTimeout: timeout, MaxRows: maxRows, MaxBytes: int64(maxBytes), Log: a.log})
 			if err != nil {
 				return err
@@ -110,6 +114,7 @@ The SQL page runs one statement under the guard of thesisdb query, with
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on; other than loopback needs --token")
 	cmd.Flags().StringVar(&token, "token", "", "access token every request must carry (env THESISDB_TOKEN); required off loopback")
 	cmd.Flags().BoolVar(&review, "review", false, "let analysts record reviews of data points (writes the review tables)")
+	cmd.Flags().StringVar(&reviewer, "reviewer", "", "name reviews are recorded under when a request names none (default $THESISDB_REVIEWER, else $USER)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "interrupt a query of the SQL page after this long")
 	cmd.Flags().IntVar(&maxRows, "max-rows", 1000, "rows a query of the SQL page returns at most")
 	cmd.Flags().Var(&maxBytes, "max-bytes", "bytes of values a query of the SQL page returns at most, e.g. 64MiB")

@@ -73,6 +73,16 @@ type Options struct {
 	SummaryEvery time.Duration
 }
 
+// Store is what the watcher needs of the pipeline's store beyond
+// pipeline.Store: where it is, named in the notes left beside failed
+// files (satisfied by *store.DB).
+type Store interface {
+	pipeline.Store
+	Path() string
+}
+
+var _ Store = (*store.DB)(nil)
+
 // Watcher ingests the files dropped into an inbox folder.
 type Watcher struct {
 	Dir      string             // the inbox
@@ -85,6 +95,7 @@ type Watcher struct {
 	OnSummary func(Stats)
 	Logger    *slog.Logger
 
+	store                         Store // the pipeline's, set by Run
 	abs, processing, done, failed string
 	mv                            mover
 	lock                          *os.File
@@ -217,6 +228,11 @@ func (w *Watcher) Run(ctx context.Context) (pipeline.Summary, error) {
 	if w.Pipeline == nil || w.Pipeline.Store == nil {
 		return pipeline.Summary{}, errors.New("inbox: no pipeline or store")
 	}
+	st, ok := w.Pipeline.Store.(Store)
+	if !ok {
+		return pipeline.Summary{}, fmt.Errorf("inbox: the pipeline's store (%T) does not say where it is (no Path method)", w.Pipeline.Store)
+	}
+	w.store = st
 	if err := w.Lock(); err != nil {
 		return pipeline.Summary{}, err
 	}
@@ -635,8 +651,10 @@ func (w *Watcher) handle(ctx context.Context, j job) result {
 	defer w.clearAttempt(crel)
 	stored, attempts, sha := false, 0, ""
 	if j.recovered {
-		if sha, err = hashFile(claimed); err == nil {
-			ev.Event, stored, err = w.alreadyStored(ctx, claimed, sha)
+		var st pipeline.Stored
+		if st, err = w.Pipeline.Check(ctx, pipeline.Item{Source: claimed}); err == nil {
+			sha = st.SHA256
+			ev.Event, stored = alreadyStored(claimed, st)
 		}
 		if err != nil {
 			w.logger().Warn("cannot check whether a recovered file is stored; processing it again", "path", claimed, "err", err)
@@ -753,7 +771,7 @@ func (w *Watcher) note(dst, rel string, ev *Event) string {
 	fmt.Fprintf(&b, "thesisdb watch could not ingest %s\n", filepath.ToSlash(rel))
 	fmt.Fprintf(&b, "when:   %s (run %d)\n", time.Now().UTC().Format(time.RFC3339), w.RunID)
 	fmt.Fprintf(&b, "reason: %s\n\n", reason)
-	db := shellQuote(w.Pipeline.Store.Path())
+	db := shellQuote(w.store.Path())
 	back := filepath.Join(w.abs, filepath.Dir(rel))
 	if errors.Is(ev.Err, ErrQuarantined) {
 		quarantineNote(&b, dst, back)
@@ -793,33 +811,26 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// alreadyStored reports whether a recovered file's content (of SHA-256
-// sha) is stored: the previous watcher died after the commit and before
-// filing it. The event
-// says ok (as a duplicate of itself) or, when the document has no
-// successful extraction, failed with the stored reason.
-func (w *Watcher) alreadyStored(ctx context.Context, path, sha string) (pipeline.Event, bool, error) {
+// alreadyStored reports whether a recovered file's content is stored
+// (the pipeline's duplicate check): the previous watcher died after the
+// commit and before filing it. The event says ok (as a duplicate of
+// itself) or, when the document has no successful extraction, failed with
+// the stored reason.
+func alreadyStored(path string, st pipeline.Stored) (pipeline.Event, bool) {
 	ev := pipeline.Event{Item: pipeline.Item{Source: path}}
-	id, err := w.Pipeline.Store.DocumentBySHA(ctx, sha)
-	if errors.Is(err, store.ErrNotFound) {
-		return ev, false, nil
+	if st.DocumentID == 0 {
+		return ev, false
 	}
-	if err != nil {
-		return ev, false, err
-	}
-	ev.DocumentID, ev.Status = id, pipeline.Duplicate
-	ok, reason, err := w.Pipeline.Store.ExtractionState(ctx, id)
-	if err != nil {
-		return ev, false, err
-	}
-	if !ok {
+	ev.DocumentID, ev.Status = st.DocumentID, pipeline.Duplicate
+	if !st.Extracted {
+		reason := st.LastError
 		if reason == "" {
 			reason = "the document has no extraction"
 		}
 		ev.Status = pipeline.Failed
 		ev.Err = fmt.Errorf("stored before the restart with no successful extraction: %s", reason)
 	}
-	return ev, true, nil
+	return ev, true
 }
 
 // removeEmptyDirs removes the empty folders under root, deepest first,

@@ -19,9 +19,38 @@ import (
 	"github.com/thesisdb/thesisdb/store"
 )
 
+// Store is what the pipeline asks of the database: find stored documents
+// and extractions, and save outcomes (satisfied by *store.DB). A new
+// storage backend implements it.
+type Store interface {
+	// Document returns a stored document with its text.
+	Document(ctx context.Context, id int64) (*schema.Document, error)
+	// DocumentBySHA returns the id of the document with this content, or
+	// store.ErrNotFound.
+	DocumentBySHA(ctx context.Context, sha string) (int64, error)
+	// ExtractionState says whether a document has a successful
+	// extraction and, if not, its latest error.
+	ExtractionState(ctx context.Context, docID int64) (ok bool, lastError string, err error)
+	// HasExtraction says whether the document has a successful
+	// extraction with the key's extractor, model, prompt and schema.
+	HasExtraction(ctx context.Context, k store.CacheKey) (bool, error)
+	// SaveDocumentAsync stores a new document with its outcome in run
+	// runID, calling done once committed (store.ErrDuplicate for content
+	// stored meanwhile).
+	SaveDocumentAsync(ctx context.Context, runID int64, doc *schema.Document, out store.Outcome, done func(id int64, err error))
+	// SaveExtractionAsync stores another outcome of a stored document.
+	SaveExtractionAsync(ctx context.Context, runID, docID int64, out store.Outcome, done func(error))
+	// RecordLoadFailure records a source that could not be loaded.
+	RecordLoadFailure(ctx context.Context, runID int64, source, sha, errText string) error
+	// AddSkipped counts documents a run skipped (duplicates, cached).
+	AddSkipped(ctx context.Context, runID int64, n int) error
+}
+
+var _ Store = (*store.DB)(nil)
+
 // Pipeline processes documents into one run of a store.
 type Pipeline struct {
-	Store     *store.DB
+	Store     Store
 	Extractor extract.Extractor
 	// Load configures the loaders (size limits, PDF engine, HTTP client).
 	Load *extract.Options
@@ -318,18 +347,12 @@ func (p *Pipeline) load(ctx context.Context, it Item) (doc *schema.Document, dup
 		}
 	}
 	if !p.Force {
-		id, err := p.Store.DocumentBySHA(ctx, raw.SHA256)
-		switch {
-		case err == nil:
-			ok, _, err := p.Store.ExtractionState(ctx, id)
-			if err != nil {
-				return nil, 0, err
-			}
-			if ok {
-				return nil, id, nil
-			}
-		case !errors.Is(err, store.ErrNotFound):
+		st, err := p.Lookup(ctx, raw.SHA256)
+		if err != nil {
 			return nil, 0, err
+		}
+		if st.Extracted {
+			return nil, st.DocumentID, nil
 		}
 	}
 	doc, err = raw.Decode(ctx)

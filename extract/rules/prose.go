@@ -1,10 +1,10 @@
 package rules
 
 import (
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -45,7 +45,7 @@ type cue struct {
 	dir   int
 }
 
-var lex = func() *lexicon {
+var lex = sync.OnceValue(func() *lexicon {
 	l := &lexicon{words: map[string]int{}, stems: map[string]int{}, phrases: map[string][]cue{}}
 	add := func(list []string, dir int) {
 		for _, w := range list {
@@ -65,7 +65,7 @@ var lex = func() *lexicon {
 	add(Lexicon.Bullish, 1)
 	add(Lexicon.Bearish, -1)
 	return l
-}()
+})
 
 // negators cancel a cue that follows them within three words.
 var negators = map[string]bool{"not": true, "no": true, "never": true, "without": true, "hardly": true,
@@ -119,7 +119,7 @@ func cueCount(text string) (bull, bear int) {
 		if skip > 0 {
 			skip--
 		} else {
-			dir, n = lex.match(w, text, pos)
+			dir, n = lex().match(w, text, pos)
 		}
 		if dir != 0 {
 			if !negators[prev[0]] && !negators[prev[1]] && !negators[prev[2]] {
@@ -208,7 +208,7 @@ func proseTitle(doc *schema.Document, lines []string) string {
 }
 
 // thesisCueRe matches the phrases with which authors state their thesis.
-var thesisCueRe = regexp.MustCompile(`(?i)\b(?:(?:I|we)(?:'m|’m|'re|’re| am| are)? (?:believe|think|expect|argue|remain|see|are (?:bullish|bearish|positive|negative|constructive|cautious))|our (?:thesis|view|call|base case)|the thesis|in (?:our|my) view)\b`)
+var thesisCueRe = lazyRegexp(`(?i)\b(?:(?:I|we)(?:'m|’m|'re|’re| am| are)? (?:believe|think|expect|argue|remain|see|are (?:bullish|bearish|positive|negative|constructive|cautious))|our (?:thesis|view|call|base case)|the thesis|in (?:our|my) view)\b`)
 
 // proseStatement picks the statement: the first sentence that states a
 // thesis in so many words ("I believe", "we expect", "our thesis"); else the
@@ -231,7 +231,7 @@ func proseStatement(lines []string) string {
 			if strings.HasSuffix(s, "?") || len(s) > maxPassage {
 				return true
 			}
-			if thesisCueRe.MatchString(s) {
+			if thesisCueRe().MatchString(s) {
 				found = s
 				return false
 			}
@@ -268,16 +268,19 @@ func isListItem(s string) bool {
 var (
 	// stmtHorizonRe finds a horizon in a thesis statement: "over
 	// 2025-2030", "over the next 12 to 24 months", "by 2030".
-	stmtHorizonRe = regexp.MustCompile(`(?i)\b(?:over|through|across|during|within|in|for)\s+(?:the\s+)?(?:next\s+|coming\s+)?(\d{4}\s*[-–]\s*\d{4}|\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years|quarters)|\d+\s+(?:months|years|quarters))\b|\b(?:by|through|until)\s+(20\d\d)\b`)
+	stmtHorizonRe = lazyRegexp(`(?i)\b(?:over|through|across|during|within|in|for)\s+(?:the\s+)?(?:next\s+|coming\s+)?(\d{4}\s*[-–]\s*\d{4}|\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years|quarters)|\d+\s+(?:months|years|quarters))\b|\b(?:by|through|until)\s+(20\d\d)\b`)
 	// fwdHorizonRe finds a forward-looking span in prose: "in the 12 to 24
 	// months following", "over the next 3 years".
-	fwdHorizonRe = regexp.MustCompile(`(?i)\b(\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years))\s+(?:following|after|ahead)\b|\b(?:next|coming)\s+(\d+(?:\s*(?:[-–]|to)\s*\d+)?\s+(?:months|years))\b`)
-	rangeToRe    = regexp.MustCompile(`\s*(?:to|–|-)\s*`)
+	fwdHorizonRe = lazyRegexp(`(?i)\b(\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years))\s+(?:following|after|ahead)\b|\b(?:next|coming)\s+(\d+(?:\s*(?:[-–]|to)\s*\d+)?\s+(?:months|years))\b`)
+	rangeToRe    = lazyRegexp(`\s*(?:to|–|-)\s*`)
 )
 
 // horizonIn returns the horizon a statement names, ranges written "a-b".
 func horizonIn(s string) *string {
-	m := stmtHorizonRe.FindStringSubmatch(s)
+	if !strings.ContainsAny(s, "0123456789") { // every horizon has a figure
+		return nil
+	}
+	m := stmtHorizonRe().FindStringSubmatch(s)
 	if m == nil {
 		return nil
 	}
@@ -295,7 +298,7 @@ func forwardHorizon(lines []string) *string {
 			continue
 		}
 		l := parseLine(raw)
-		if m := fwdHorizonRe.FindStringSubmatch(l.text); m != nil {
+		if m := fwdHorizonRe().FindStringSubmatch(l.text); m != nil {
 			if m[1] != "" {
 				return normHorizon(m[1])
 			}
@@ -308,13 +311,13 @@ func forwardHorizon(lines []string) *string {
 func normHorizon(h string) *string {
 	num, unit, _ := strings.Cut(strings.TrimSpace(h), " ")
 	if unit == "" {
-		out := rangeToRe.ReplaceAllString(num, "-")
+		out := rangeToRe().ReplaceAllString(num, "-")
 		return &out
 	}
 	// "12 to 24 months": the number part is everything but the last word.
 	f := strings.Fields(h)
 	num = strings.Join(f[:len(f)-1], " ")
-	out := rangeToRe.ReplaceAllString(num, "-") + " " + f[len(f)-1]
+	out := rangeToRe().ReplaceAllString(num, "-") + " " + f[len(f)-1]
 	return &out
 }
 
@@ -410,16 +413,16 @@ var (
 	// amounts, percentages, basis points, percentage points and multiples
 	// (each possibly a range), and ranges of months or years. Bare
 	// numbers (years, list numbers, names like "Russell 2000") never match.
-	figureRe = regexp.MustCompile(
+	figureRe = lazyRegexp(
 		signPat + currPat + numPat + scalePat + `(?:\s?(?:-|–|to)\s?` + currPat + `?` + numPat + scalePat + `)?\+?` +
 			`|` + signPat + numPat + unitPat + `?(?:\s?(?:-|–|to)\s?` + signPat + numPat + `\+?)?` + unitPat + `\+?` +
 			`|` + numPat + `\s?(?:-|–|to)\s?` + numPat + `\s(?:months|years|weeks|quarters)\b`)
 	// peRe finds P/E ratios written without an "x": "a P/E of 18", "the
 	// forward P/E ratio for the index is 21.5"; group 1 names the ratio.
-	peRe = regexp.MustCompile(`((?:(?i:forward|trailing)\s+)?P/E(?:\s+ratio)?(?:\s+(?:for|of)\s+[^,.;:]{1,40}?)?)\s+(?:of|is|at|was|near|around|stands at)\s+(~?` + numPat + `[xX]?)`)
+	peRe = lazyRegexp(`((?:(?i:forward|trailing)\s+)?P/E(?:\s+ratio)?(?:\s+(?:for|of)\s+[^,.;:]{1,40}?)?)\s+(?:of|is|at|was|near|around|stands at)\s+(~?` + numPat + `[xX]?)`)
 	// joinRe is the text between two figures that makes them one value:
 	// "5% to perhaps 3% or 4%", "18.0% vs. 10.8%", "4.14% and 4.26%".
-	joinRe = regexp.MustCompile(`^(?:\s*,)?\s*(?:to|or|and|vs\.?|versus|-|–|/)(?:\s+(?:perhaps|possibly|maybe|just|about|around|roughly|as much as))?\s*$`)
+	joinRe = lazyRegexp(`^(?:\s*,)?\s*(?:to|or|and|vs\.?|versus|-|–|/)(?:\s+(?:perhaps|possibly|maybe|just|about|around|roughly|as much as))?\s*$`)
 )
 
 // span is a figure's place in its sentence; hint, when set, is the
@@ -457,7 +460,7 @@ func figures(s string, limit int) (spans []span, more bool) {
 		if runAt >= 0 {
 			seg, skip = s[pos:max(pos, runAt)], runAt+runLen-max(pos, runAt)
 		}
-		m := figureRe.FindStringIndex(seg)
+		m := figureRe().FindStringIndex(seg)
 		if m == nil {
 			if skip == 0 {
 				break
@@ -485,7 +488,7 @@ func figures(s string, limit int) (spans []span, more bool) {
 	if strings.Contains(s[:scanned], "P/E") {
 		// P/E ratios written without an "x", where no figure stands.
 		fig := spans
-		for _, m := range peRe.FindAllStringSubmatchIndex(s[:scanned], -1) {
+		for _, m := range peRe().FindAllStringSubmatchIndex(s[:scanned], -1) {
 			a, b := m[4], m[5]
 			// The first figure ending after a; the P/E value overlaps a
 			// figure when that one starts before b.
@@ -532,7 +535,7 @@ func mergeSpans(s string, spans []span) []span {
 	merged := spans[:1]
 	for _, sp := range spans[1:] {
 		last := &merged[len(merged)-1]
-		if joinRe.MatchString(s[last.end:sp.start]) {
+		if joinRe().MatchString(s[last.end:sp.start]) {
 			last.end = sp.end
 			continue
 		}
@@ -635,12 +638,12 @@ func quoteFor(s string, sp span) string {
 }
 
 var (
-	sourceParenRe = regexp.MustCompile(`\((?i:source|sources)\s*:\s*([^)]+)\)`)
-	accordingRe   = regexp.MustCompile(`(?i)\baccording to\s+([^,;()]+?)(?:[,;()]|\.\s|\.$|$)`)
-	perRe         = regexp.MustCompile(`\b(?:per|via)\s+([A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*)`)
-	saidRe        = regexp.MustCompile(`\b(noted|notes|reported|reports|said|says|estimated|estimates|expects|expected|forecasts|projects|projected|found|finds|data shows?|data showed)\b`)
-	sourceTrimRe  = regexp.MustCompile(`(?i)^(?:the|a|an|same|latest|recent|new)\s+`)
-	sourceTailRe  = regexp.MustCompile(`\s+(?:report|survey|data|note|analysis|study|estimates?)$`)
+	sourceParenRe = lazyRegexp(`\((?i:source|sources)\s*:\s*([^)]+)\)`)
+	accordingRe   = lazyRegexp(`(?i)\baccording to\s+([^,;()]+?)(?:[,;()]|\.\s|\.$|$)`)
+	perRe         = lazyRegexp(`\b(?:per|via)\s+([A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*)`)
+	saidRe        = lazyRegexp(`\b(noted|notes|reported|reports|said|says|estimated|estimates|expects|expected|forecasts|projects|projected|found|finds|data shows?|data showed)\b`)
+	sourceTrimRe  = lazyRegexp(`(?i)^(?:the|a|an|same|latest|recent|new)\s+`)
+	sourceTailRe  = lazyRegexp(`\s+(?:report|survey|data|note|analysis|study|estimates?)$`)
 )
 
 // genericSubjects are sentence subjects that are not sources.
@@ -657,13 +660,13 @@ func sourceOf(s string) *string {
 	clean := func(v string) *string {
 		v = strings.TrimSpace(v)
 		for {
-			t := sourceTrimRe.ReplaceAllString(v, "")
+			t := sourceTrimRe().ReplaceAllString(v, "")
 			if t == v {
 				break
 			}
 			v = t
 		}
-		if t := sourceTailRe.ReplaceAllString(v, ""); t != "" && strings.ContainsAny(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+		if t := sourceTailRe().ReplaceAllString(v, ""); t != "" && strings.ContainsAny(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
 			v = t
 		}
 		v = strings.TrimRight(strings.TrimSpace(v), ".")
@@ -674,21 +677,21 @@ func sourceOf(s string) *string {
 	}
 	lower := strings.ToLower(s)
 	if strings.Contains(lower, "source") {
-		if m := sourceParenRe.FindStringSubmatch(s); m != nil {
+		if m := sourceParenRe().FindStringSubmatch(s); m != nil {
 			return clean(m[1])
 		}
 	}
 	if strings.Contains(lower, "according") {
-		if m := accordingRe.FindStringSubmatch(s); m != nil {
+		if m := accordingRe().FindStringSubmatch(s); m != nil {
 			if v := clean(m[1]); v != nil {
 				return v
 			}
 		}
 	}
-	if m := perRe.FindStringSubmatch(s); m != nil {
+	if m := perRe().FindStringSubmatch(s); m != nil {
 		return clean(m[1])
 	}
-	for _, m := range saidRe.FindAllStringIndex(s, -1) {
+	for _, m := range saidRe().FindAllStringIndex(s, -1) {
 		// The subject is a few words: read it from the text just before
 		// the verb, so that a sentence of many verbs costs linear time.
 		words := strings.Fields(s[max(0, m[0]-phraseWindow):m[0]])
@@ -717,9 +720,8 @@ func sourceOf(s string) *string {
 
 // stopWords end an indicator phrase: articles, pronouns, auxiliaries,
 // common verbs, conjunctions and prepositions other than "of".
-var stopWords = map[string]bool{}
-
-func init() {
+var stopWords = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
 	for _, w := range strings.Fields(`a an the this that these those it its their his her our my your we i they you he she
 		is are was were be been being has have had will would could should may might can do does did
 		noted said reported says notes saw sees see expects expect expected estimates estimated shows show showed
@@ -733,9 +735,10 @@ func init() {
 		found find finds slowed fallen risen grown grow rise fall sits sit remained remains stayed stays
 		cut widened narrowed eased expanded contracted soared plunged tumbled edged trades looks near
 		stand add adds added sits sat takes accounts account represents represent equals equal implies imply`) {
-		stopWords[w] = true
+		m[w] = true
 	}
-}
+	return m
+})
 
 // metricNouns, right after a figure, name what it measures ("a 33% EPS
 // boost", "a 22% discount").
@@ -847,11 +850,11 @@ func phraseBefore(s string) string {
 		s = s[k+sz:]
 	}
 	w := tokens(s)
-	for len(w) > 0 && (stopWords[strings.ToLower(w[len(w)-1])] || w[len(w)-1] == "of" || pastTense(w[len(w)-1])) {
+	for len(w) > 0 && (stopWords()[strings.ToLower(w[len(w)-1])] || w[len(w)-1] == "of" || pastTense(w[len(w)-1])) {
 		w = w[:len(w)-1]
 	}
 	k := len(w)
-	for k > 0 && len(w)-k < 6 && !stopWords[strings.ToLower(w[k-1])] {
+	for k > 0 && len(w)-k < 6 && !stopWords()[strings.ToLower(w[k-1])] {
 		k--
 	}
 	w = w[k:]
@@ -870,7 +873,7 @@ func phraseAfter(s string) string {
 	var out []string
 	for _, w := range tokens(s) {
 		lw := strings.ToLower(w)
-		if (stopWords[lw] && !metricNouns[lw]) || len(out) >= 5 {
+		if (stopWords()[lw] && !metricNouns[lw]) || len(out) >= 5 {
 			break
 		}
 		if lw == "of" && len(out) == 0 {
@@ -892,13 +895,13 @@ func phraseAfter(s string) string {
 func subjectOf(s string) string {
 	w := tokens(s)
 	i := 0
-	for i < len(w) && stopWords[strings.ToLower(w[i])] {
+	for i < len(w) && stopWords()[strings.ToLower(w[i])] {
 		i++
 	}
 	var out []string
 	for ; i < len(w) && len(out) < 6; i++ {
 		lw := strings.ToLower(w[i])
-		if (stopWords[lw] && lw != "into") || strings.ContainsAny(w[i], "0123456789%$") {
+		if (stopWords()[lw] && lw != "into") || strings.ContainsAny(w[i], "0123456789%$") {
 			break
 		}
 		out = append(out, w[i])

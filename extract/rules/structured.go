@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -69,19 +68,19 @@ type section struct {
 var (
 	// researchRe matches a perspective heading: "Rates Research",
 	// "## Credit View", "Equity Perspective".
-	researchRe = regexp.MustCompile(`^([A-Za-z][A-Za-z&/\- ]{0,30}?)\s+(?:Research|Views?|Perspective)$`)
+	researchRe = lazyRegexp(`^([A-Za-z][A-Za-z&/\- ]{0,30}?)\s+(?:Research|Views?|Perspective)$`)
 	// horizonRe matches a horizon as research platforms write it.
-	horizonRe = regexp.MustCompile(`(?i)^(?:(?:\d+\s*[-–]\s*\d+|\d+\+?|<\s*\d+)\s*(?:years?|yrs?|months?|mos?|weeks?|days?|quarters?)|(?:short|medium|long|near)[- ]term)$`)
-	tagRe     = regexp.MustCompile(`^[a-z]+(?:[ -][a-z]+){0,2}$`)
-	entriesRe = regexp.MustCompile(`(?i)^\(\d+ entr(?:y|ies)\)$`)
-	kvRe      = regexp.MustCompile(`(?i)^(?:[-*•]\s+)?(indicator|metric|value|source|implication)\s*:\s*(.*)$`)
-	fieldRe   = regexp.MustCompile(`(?i)^(confidence|conviction|horizon|time horizon|stance|rating|by|author|updated|last updated|published|date|thesis|statement)\s*:\s*(.*)$`)
+	horizonRe = lazyRegexp(`(?i)^(?:(?:\d+\s*[-–]\s*\d+|\d+\+?|<\s*\d+)\s*(?:years?|yrs?|months?|mos?|weeks?|days?|quarters?)|(?:short|medium|long|near)[- ]term)$`)
+	tagRe     = lazyRegexp(`^[a-z]+(?:[ -][a-z]+){0,2}$`)
+	entriesRe = lazyRegexp(`(?i)^\(\d+ entr(?:y|ies)\)$`)
+	kvRe      = lazyRegexp(`(?i)^(?:[-*•]\s+)?(indicator|metric|value|source|implication)\s*:\s*(.*)$`)
+	fieldRe   = lazyRegexp(`(?i)^(confidence|conviction|horizon|time horizon|stance|rating|by|author|updated|last updated|published|date|thesis|statement)\s*:\s*(.*)$`)
 	// byRe matches "By Jane Doe" bylines without a colon.
-	byRe      = regexp.MustCompile(`^By\s+([A-Z][\p{L}.'’-]*(?:\s+[A-Z][\p{L}.'’-]*){0,4})$`)
-	updatedRe = regexp.MustCompile(`(?i)^(?:last\s+)?(?:updated|published|posted)\s*(?:on\s*)?:?\s*(.+)$`)
-	boldDPRe  = regexp.MustCompile(`^[-*+•]\s+\*\*([^*]+?):?\*\*\s*:?\s*(.+)$`)
-	srcParRe  = regexp.MustCompile(`\((?i:source|sources|src)\s*:\s*([^)]+)\)`)
-	sepRowRe  = regexp.MustCompile(`^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$`)
+	byRe      = lazyRegexp(`^By\s+([A-Z][\p{L}.'’-]*(?:\s+[A-Z][\p{L}.'’-]*){0,4})$`)
+	updatedRe = lazyRegexp(`(?i)^(?:last\s+)?(?:updated|published|posted)\s*(?:on\s*)?:?\s*(.+)$`)
+	boldDPRe  = lazyRegexp(`^[-*+•]\s+\*\*([^*]+?):?\*\*\s*:?\s*(.+)$`)
+	srcParRe  = lazyRegexp(`\((?i:source|sources|src)\s*:\s*([^)]+)\)`)
+	sepRowRe  = lazyRegexp(`^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$`)
 )
 
 // skipLines are section furniture that carries no content.
@@ -232,7 +231,7 @@ func parseNote(lines []string, maxPoints int) *note {
 		// Data point tables.
 		if table != nil {
 			if strings.Contains(t, "|") {
-				if sepRowRe.MatchString(t) {
+				if sepRowRe().MatchString(t) {
 					continue
 				}
 				if p, ok := table.row(ln, persp()); ok {
@@ -299,7 +298,7 @@ func parseNote(lines []string, maxPoints int) *note {
 		}
 		if afterBadge {
 			// Badge parts the HTML loader puts on lines of their own.
-			if horizonRe.MatchString(t) {
+			if horizonRe().MatchString(t) {
 				if cur != nil && cur.horizon == nil {
 					cur.horizon = &t
 				} else if cur == nil && n.horizon == nil {
@@ -307,7 +306,7 @@ func parseNote(lines []string, maxPoints int) *note {
 				}
 				continue
 			}
-			if cur == nil && tagRe.MatchString(t) && len(t) <= 20 {
+			if cur == nil && tagRe().MatchString(t) && len(t) <= 20 {
 				continue
 			}
 		}
@@ -324,11 +323,11 @@ func parseNote(lines []string, maxPoints int) *note {
 			}
 			continue
 		}
-		if m := byRe.FindStringSubmatch(t); m != nil && cur == nil {
+		if m := byRe().FindStringSubmatch(t); m != nil && cur == nil {
 			field("by", m[1])
 			continue
 		}
-		if m := updatedRe.FindStringSubmatch(t); m != nil {
+		if m := updatedRe().FindStringSubmatch(t); m != nil {
 			if d := normDate(m[1]); d != nil {
 				field("date", m[1])
 				continue
@@ -344,7 +343,7 @@ func parseNote(lines []string, maxPoints int) *note {
 			}
 			continue
 		}
-		if entriesRe.MatchString(t) || skipLines[strings.ToLower(strings.TrimRight(t, ":"))] {
+		if entriesRe().MatchString(t) || skipLines[strings.ToLower(strings.TrimRight(t, ":"))] {
 			continue
 		}
 
@@ -421,7 +420,7 @@ func perspectiveHeading(lines []string, i int, ln line) (string, bool) {
 	// researchRe matches only lines that end in one of its words: the
 	// suffix test spares running it on every line.
 	if hasResearchSuffix(t) {
-		if m := researchRe.FindStringSubmatch(t); m != nil {
+		if m := researchRe().FindStringSubmatch(t); m != nil {
 			return strings.ToLower(strings.TrimSpace(m[1])), true
 		}
 	}
@@ -448,7 +447,7 @@ func perspectiveHeading(lines []string, i int, ln line) (string, bool) {
 // kvKeys are the keys kvRe accepts.
 var kvKeys = [...]string{"indicator", "metric", "value", "source", "implication"}
 
-// matchKV returns kvRe's two groups in t, as kvRe.FindStringSubmatch
+// matchKV returns kvRe's two groups in t, as kvRe().FindStringSubmatch
 // would, reading a line that is ASCII up to its first colon by hand (most
 // lines of a note pass through here, and the regexp backtracks on each).
 func matchKV(t string) (key, val string, ok bool) {
@@ -494,7 +493,7 @@ func matchKV(t string) (key, val string, ok bool) {
 
 // matchKVRe is matchKV by the regexp.
 func matchKVRe(t string) (key, val string, ok bool) {
-	m := kvRe.FindStringSubmatch(t)
+	m := kvRe().FindStringSubmatch(t)
 	if m == nil {
 		return "", "", false
 	}
@@ -534,7 +533,7 @@ func parseBadge(t string) (st schema.Stance, horizon string, ok bool) {
 		switch {
 		case rest == "":
 			return st, "", true
-		case horizonRe.MatchString(rest):
+		case horizonRe().MatchString(rest):
 			return st, rest, true
 		}
 		tags := strings.FieldsFunc(rest, func(r rune) bool {
@@ -543,7 +542,7 @@ func parseBadge(t string) (st schema.Stance, horizon string, ok bool) {
 		if len(tags) <= 3 {
 			allTags := true
 			for _, tg := range tags {
-				if !tagRe.MatchString(tg) {
+				if !tagRe().MatchString(tg) {
 					allTags = false
 				}
 			}
@@ -557,7 +556,7 @@ func parseBadge(t string) (st schema.Stance, horizon string, ok bool) {
 			spaced := unicode.IsSpace(rune(t[len(w)]))
 			for _, tg := range tags {
 				for _, f := range strings.Fields(tg) {
-					if stopWords[f] {
+					if stopWords()[f] {
 						spaced = false
 					}
 				}
@@ -576,7 +575,10 @@ const maxFieldList = 16
 
 // cutField splits a "key: value" line when key is one of the note fields.
 func cutField(t string) (key, val string, ok bool) {
-	m := fieldRe.FindStringSubmatch(t)
+	if !strings.Contains(t, ":") { // most lines: no regexp run
+		return "", "", false
+	}
+	m := fieldRe().FindStringSubmatch(t)
 	if m == nil {
 		return "", "", false
 	}
@@ -688,13 +690,13 @@ func splitRow(t string, n int) []string {
 // value states a figure; "(Source: X)" gives the source and text after a
 // dash the implication.
 func boldDataPoint(ln line, persp *string) (schema.DataPoint, bool) {
-	m := boldDPRe.FindStringSubmatch(ln.raw)
+	m := boldDPRe().FindStringSubmatch(ln.raw)
 	if m == nil || !strings.ContainsAny(m[2], "0123456789") {
 		return schema.DataPoint{}, false
 	}
 	dp := schema.DataPoint{Indicator: strings.TrimSpace(m[1]), Perspective: persp, Quote: ln.raw}
 	val := m[2]
-	if s := srcParRe.FindStringSubmatch(val); s != nil {
+	if s := srcParRe().FindStringSubmatch(val); s != nil {
 		src := strings.TrimSpace(s[1])
 		dp.Source = &src
 		val = strings.Replace(val, s[0], "", 1)

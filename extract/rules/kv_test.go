@@ -67,7 +67,7 @@ func TestHasResearchSuffix(t *testing.T) {
 	lines := append(testLines(t), "Rates Research", "## Credit View", "Equity Views", "Macro Perspective")
 	matched := 0
 	for _, l := range lines {
-		if researchRe.MatchString(l) {
+		if researchRe().MatchString(l) {
 			matched++
 			if !hasResearchSuffix(l) {
 				t.Errorf("hasResearchSuffix(%q) = false; researchRe matches it", l)

@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -92,7 +93,7 @@ func (e *Extractor) MaxDataPoints() int {
 
 // configHash hashes the version and the stance lexicon, so that any change
 // to the rules' configuration changes Info().PromptHash.
-var configHash = func() string {
+var configHash = sync.OnceValue(func() string {
 	h := sha256.New()
 	h.Write([]byte(Version))
 	for _, l := range [][]string{Lexicon.Bullish, Lexicon.Bearish} {
@@ -100,15 +101,15 @@ var configHash = func() string {
 		h.Write([]byte(strings.Join(l, "\x1f")))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
-}()
+})
 
 // Info describes the rules extractor: Extractor "rules", no model, the rules
 // version and a short hash of its configuration (the data point limit
 // included when it is not the default).
 func (e *Extractor) Info() extract.Info {
-	h := configHash
+	h := configHash()
 	if n := e.MaxDataPoints(); n != DefaultMaxDataPoints {
-		sum := sha256.Sum256(fmt.Appendf(nil, "%s max-data-points=%d", configHash, n))
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s max-data-points=%d", h, n))
 		h = hex.EncodeToString(sum[:])[:12]
 	}
 	return extract.Info{Extractor: "rules", PromptVersion: Version, PromptHash: h}

@@ -648,3 +648,14 @@ func (r *Reader) BrowseFacets(ctx context.Context) (*Facets, error) {
 	}
 	return f, rrows.Err()
 }
+
+// ExtractionPairs is DB.ExtractionPairs on the read-only connection: each
+// document's successful extractions in runs a and b, for a diff.
+func (r *Reader) ExtractionPairs(ctx context.Context, a, b int64, fn func(ExtractionPair) error) error {
+	return r.asDB().ExtractionPairs(ctx, a, b, fn)
+}
+
+// asDB is a DB whose read methods (those that query only its readers)
+// run on this reader's read-only connection; nothing may write through
+// it.
+func (r *Reader) asDB() *DB { return &DB{path: "", r: r.db} }

@@ -1,13 +1,85 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"strconv"
 
-// The diff of two runs: built on package compare's run diff.
+	"github.com/thesisdb/thesisdb/compare"
+	"github.com/thesisdb/thesisdb/store"
+)
 
-func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) {
-	s.pageError(w, r, &httpError{http.StatusNotImplemented, "the diff page is not built yet"})
+// The diff of two runs: package compare's report (what `thesisdb diff`
+// prints), read through the read-only connection.
+
+var _ compare.RunPairs = (*store.Reader)(nil)
+
+// diffParams reads ?a=&b=; ok is false when neither is given.
+func diffParams(r *http.Request) (a, b int64, ok bool, err error) {
+	q := r.URL.Query()
+	if q.Get("a") == "" && q.Get("b") == "" {
+		return 0, 0, false, nil
+	}
+	if a, err = intParam(q, "a"); err != nil {
+		return 0, 0, false, err
+	}
+	if b, err = intParam(q, "b"); err != nil {
+		return 0, 0, false, err
+	}
+	if a == 0 || b == 0 {
+		return 0, 0, false, badRequest("a and b: want two run ids, e.g. ?a=3&b=4")
+	}
+	return a, b, true, nil
 }
 
+type diffView struct {
+	base
+	Runs   []store.Run
+	A, B   int64
+	All    bool
+	Report *compare.DiffReport
+}
+
+func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) {
+	a, b, ok, err := diffParams(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	runs, err := s.r.BrowseRuns(r.Context(), 200)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	v := diffView{base: s.base(w, r, "Diff", "diff"), Runs: runs, A: a, B: b, All: r.URL.Query().Get("all") != ""}
+	if !ok && len(runs) >= 2 {
+		// The latest run against the one before it.
+		v.A, v.B = runs[1].ID, runs[0].ID
+	}
+	if ok {
+		if v.Report, err = compare.DiffRuns(r.Context(), s.r, a, b); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		v.Title = "Diff of runs " + strconv.FormatInt(a, 10) + " and " + strconv.FormatInt(b, 10)
+	}
+	s.render(w, r, "diff.html", v)
+}
+
+// apiDiff answers GET /api/diff?a=&b= with the report `thesisdb diff
+// --format json` prints.
 func (s *Server) apiDiff(w http.ResponseWriter, r *http.Request) {
-	s.apiError(w, r, &httpError{http.StatusNotImplemented, "the diff API is not built yet"})
+	a, b, ok, err := diffParams(r)
+	if err == nil && !ok {
+		err = badRequest("a and b: want two run ids, e.g. ?a=3&b=4")
+	}
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	rep, err := compare.DiffRuns(r.Context(), s.r, a, b)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }

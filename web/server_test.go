@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thesisdb/thesisdb/compare"
 	"github.com/thesisdb/thesisdb/store"
 )
 
@@ -444,6 +445,45 @@ func TestStaticAssets(t *testing.T) {
 	for _, path := range []string{"/static/", "/static/nope.js", "/static/../server.go"} {
 		if w := f.get(path); w.Code != 404 && w.Code != 301 && w.Code != 307 {
 			t.Errorf("%s: %d", path, w.Code)
+		}
+	}
+}
+
+func TestDiff(t *testing.T) {
+	f := newFixture(t, Config{})
+	rep := decode[compare.DiffReport](t, f.get(fmt.Sprintf("/api/diff?a=%d&b=%d", f.run, f.run2)))
+	if rep.RunA != f.run || rep.RunB != f.run2 || rep.Summary.Compared != 1 || rep.Summary.Changed != 1 || rep.Summary.OnlyA != 3 {
+		t.Fatalf("report summary %+v", rep.Summary)
+	}
+	var plain *compare.DiffDocument
+	for i := range rep.Documents {
+		if rep.Documents[i].DocumentID == f.plain {
+			plain = &rep.Documents[i]
+		}
+	}
+	if plain == nil || plain.Status != compare.DocChanged || plain.Diff == nil {
+		t.Fatalf("plain note in the diff: %+v", plain)
+	}
+	_, removed, _ := plain.Diff.Count()
+	if removed != 2 || len(plain.Diff.Theses) != 1 || plain.Diff.Theses[0].Changes[0].Field != "stance" {
+		t.Errorf("plain note's diff %+v", plain.Diff)
+	}
+	w := f.get(fmt.Sprintf("/diff?a=%d&b=%d", f.run, f.run2))
+	body := html.UnescapeString(w.Body.String())
+	if w.Code != 200 || !strings.Contains(body, "data point Small cap P/E") || !strings.Contains(body, "bullish") ||
+		!strings.Contains(body, "1 changed") || strings.Contains(body, "Umsatz €") {
+		t.Errorf("diff page %d lacks the change or lists unchanged documents:\n%s", w.Code, body)
+	}
+	if body := html.UnescapeString(f.get(fmt.Sprintf("/diff?a=%d&b=%d&all=1", f.run, f.run2)).Body.String()); !strings.Contains(body, "Umsatz €") {
+		t.Errorf("diff page with all=1 does not list documents of one run")
+	}
+	// Without runs named, the form proposes the latest two.
+	if w := f.get("/diff"); w.Code != 200 || !strings.Contains(w.Body.String(), fmt.Sprintf(`<option value="%d" selected>`, f.run2)) {
+		t.Errorf("diff form: %d", w.Code)
+	}
+	for path, code := range map[string]int{"/api/diff": 400, "/api/diff?a=1": 400, "/api/diff?a=1&b=x": 400, "/api/diff?a=1&b=99": 404, "/diff?a=99&b=1": 404} {
+		if w := f.get(path); w.Code != code {
+			t.Errorf("%s: %d, want %d", path, w.Code, code)
 		}
 	}
 }

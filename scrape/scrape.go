@@ -3,6 +3,29 @@
 // finds article URLs (Discover), fetches them politely and incrementally
 // (robots.txt, one request at a time per host, conditional GET against the
 // store's known URLs) and hands what changed to the ingest pipeline.
+//
+// Sources come from a TOML file (LoadConfig documents its format, with
+// examples) or from command-line flags (SourcesFromFlags).
+//
+// # Why not colly
+//
+// Fetching is net/http with temoto/robotstxt and goquery, feeds are
+// mmcdole/gofeed and sitemaps oxffaa/gopher-parse-sitemap, rather than
+// gocolly/colly v2, by measurement: a crawl of a local test site (a start
+// page linking 100 articles of 17 KB, one request at a time, robots.txt
+// obeyed) took 78-126 ms per crawl (four runs of 20 on a shared two-core
+// machine), 15.1 MB and 185,000 allocations with colly
+// (which parses every HTML response for its callbacks, and the extractor
+// then parses each article again) against 26-45 ms, 4.7 MB and 11,800
+// allocations without; both made the same 102 requests. Colly also
+// ignored the robots.txt Crawl-delay (requests 65 µs apart against a
+// 10 ms delay; it takes delays only from its own limit rules, and fetches
+// robots.txt outside them), cut a body over MaxBodySize short without an
+// error (a 30 MiB page handed on as its first 25 MiB), decompressed a
+// .xml.gz after that limit (a 200 KB gzip bomb became 200 MB in memory),
+// knows no Retry-After, and reports a 304 Not Modified as an error, so
+// conditional GET would be glue around it anyway. It parses no feeds or
+// sitemaps, which gofeed and gopher-parse-sitemap do.
 package scrape
 
 import (

@@ -14,6 +14,7 @@ import (
 	"github.com/thesisdb/thesisdb/extract"
 	"github.com/thesisdb/thesisdb/inbox"
 	"github.com/thesisdb/thesisdb/pipeline"
+	"github.com/thesisdb/thesisdb/scrape"
 	"github.com/thesisdb/thesisdb/store"
 )
 
@@ -21,6 +22,7 @@ func (a *app) watchCommand() *cobra.Command {
 	var ef extractFlags
 	var o inbox.Options
 	var jsonOut bool
+	var sf scrapeFlags
 	cmd := &cobra.Command{
 		Use:   "watch INBOX",
 		Short: "Ingest every file dropped into a folder, exactly once",
@@ -49,16 +51,29 @@ taking files, lets the ones in flight finish or puts them back into the
 inbox, and exits 0.
 
 File-system events are only hints: the folder is also rescanned every
---rescan. On network shares (SMB, NFS) that deliver no events, use --poll.`,
+--rescan. On network shares (SMB, NFS) that deliver no events, use --poll.
+
+With --sources FILE the same process also scrapes the file's sources, each
+on its schedule (its every = ..., else once a minute; see thesisdb scrape),
+into the same run: one process for an analyst's desk.`,
 		Example: `  thesisdb watch ~/research-inbox
   thesisdb --db team.sqlite watch --concurrency 8 --summary-every 15m /srv/inbox
   thesisdb watch --poll 30s /mnt/share/inbox
-  thesisdb watch --once inbox/    # process what is there, then exit (cron)`,
+  thesisdb watch --once inbox/    # process what is there, then exit (cron)
+  thesisdb watch ~/research-inbox --sources ~/sources.toml --contact me@example.com`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if o.Settle <= 0 || o.Rescan <= 0 || o.Poll < 0 || o.SummaryEvery < 0 {
 				return errors.New("--settle and --rescan must be positive, --poll and --summary-every not negative")
+			}
+			var sources []*scrape.Source
+			var fe *scrape.Fetcher
+			if sf.sourcesFile != "" {
+				var err error
+				if sources, fe, err = sf.load(&ef, a.log); err != nil {
+					return err
+				}
 			}
 			o.Concurrency = ef.concurrency
 			w := &inbox.Watcher{Dir: args[0], Options: o, Logger: a.log}
@@ -98,7 +113,23 @@ File-system events are only hints: the folder is also rescanned every
 				how = "once"
 			}
 			a.log.Info("watching", "inbox", args[0], "run", runID, "mode", how, "settle", o.Settle, "concurrency", w.Options.Concurrency)
+			var scraped chan scrape.Summary
+			wctx, stopScrape := context.WithCancel(ctx)
+			defer stopScrape()
+			if len(sources) > 0 {
+				sc := &scrape.Scraper{Store: db, Pipeline: p, Fetcher: fe, Revisit: sf.revisit, Logger: a.log, OnEvent: a.printScrapeEvent}
+				scraped = make(chan scrape.Summary, 1)
+				go func() { scraped <- a.scrapeLoop(wctx, sc, runID, sources, !o.Once) }()
+			}
 			sum, err := w.Run(ctx)
+			if scraped != nil {
+				if err != nil {
+					stopScrape()
+				}
+				ss := <-scraped // with --once, the one pass ends by itself
+				sum.Merge(ss.Pipeline)
+				sum.Failed += ss.Failed()
+			}
 			if err != nil {
 				db.SetRunStatus(context.WithoutCancel(ctx), runID, store.RunFailed)
 				return err
@@ -124,6 +155,7 @@ File-system events are only hints: the folder is also rescanned every
 	fs.BoolVar(&o.Once, "once", false, "process the files present, then exit (status 1 if any failed)")
 	fs.DurationVar(&o.SummaryEvery, "summary-every", 5*time.Minute, "log the totals this often while something changes (0: never)")
 	fs.BoolVar(&jsonOut, "json", false, "also print one JSON object per file on stdout")
+	sf.register(cmd, false)
 	return cmd
 }
 

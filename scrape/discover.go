@@ -59,9 +59,15 @@ var feedTypes = map[string]bool{
 // a feed item's or sitemap entry's date is the link's LastMod. A source
 // whose own URL fails is an error; a child sitemap or a linked page that
 // fails is logged and skipped.
-func Discover(ctx context.Context, src *Source, g Getter) ([]Link, error) {
-	d := &discovery{src: src, g: g, seen: map[string]bool{}}
-	var err error
+func Discover(ctx context.Context, src *Source, g Getter) (links []Link, err error) {
+	defer func() {
+		// A parser's panic on a hostile body is this source's failure,
+		// not the run's.
+		if r := recover(); r != nil {
+			links, err = nil, fmt.Errorf("discover %s: internal error: %v", src.Name, r)
+		}
+	}()
+	d := &discovery{src: src, g: g, seen: map[string]bool{}, hosts: map[string]bool{}}
 	switch {
 	case src.Feed != "":
 		err = d.feed(ctx, src.Feed)
@@ -84,7 +90,8 @@ type discovery struct {
 	g     Getter
 	links []Link
 	seen  map[string]bool
-	full  bool // MaxLinks reached
+	hosts map[string]bool // a start page's hosts, before and after redirects
+	full  bool            // MaxLinks reached
 }
 
 // errFull stops a parser's callbacks once MaxLinks links are found.
@@ -140,11 +147,7 @@ func resolve(base *url.URL, ref string) (*url.URL, bool) {
 // links must stay on its host; feed and sitemap links are all allowed.
 func (d *discovery) allowed(u *url.URL) bool {
 	if len(d.src.Allow) == 0 {
-		if d.src.Start == "" {
-			return true
-		}
-		st, err := url.Parse(d.src.Start)
-		return err == nil && strings.EqualFold(st.Hostname(), u.Hostname())
+		return d.src.Start == "" || d.hosts[strings.ToLower(u.Hostname())]
 	}
 	return Allowed(d.src.Allow, u.String())
 }
@@ -462,6 +465,7 @@ func (d *discovery) crawl(ctx context.Context, start string) error {
 	queue := []item{{start, 0}}
 	if u, ok := resolve(nil, start); ok {
 		d.seen[u.String()] = true
+		d.hosts[strings.ToLower(u.Hostname())] = true
 	}
 	fetched := 0
 	for len(queue) > 0 && fetched < maxFetch && !d.full {
@@ -481,6 +485,11 @@ func (d *discovery) crawl(ctx context.Context, start string) error {
 		}
 		if p.URL == "" {
 			p.URL = it.url
+		}
+		if u, err := url.Parse(p.URL); err == nil && it.depth == 0 {
+			// A start page that redirects (to https, to www.) keeps its
+			// links on the host it landed on.
+			d.hosts[strings.ToLower(u.Hostname())] = true
 		}
 		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(p.Body))
 		if err != nil {

@@ -332,3 +332,27 @@ func TestDiscoverStartPages(t *testing.T) {
 		t.Errorf("missing start page: err = %v", err)
 	}
 }
+
+func TestDiscoverStartPageRedirect(t *testing.T) {
+	// The start page moved to another host (as http to https, or to
+	// www., does): its links stay allowed on the host it landed on.
+	target := site(t, map[string]string{
+		"/notes/": `<html><body><a href="/notes/1">One</a><a href="https://elsewhere.example/x">Away</a></body></html>`,
+	})
+	old := httptest.NewServer(http.RedirectHandler(target.URL+"/notes/", http.StatusMovedPermanently))
+	t.Cleanup(old.Close)
+	// Both listen on the loopback address: the old one is named localhost.
+	start := strings.Replace(old.URL, "127.0.0.1", "localhost", 1) + "/notes/"
+	same(t, "after a redirect", urls(target, discover(t, &Source{Start: start}, &plainGetter{})), []string{"/notes/1"})
+}
+
+type panickyGetter struct{}
+
+func (panickyGetter) Get(context.Context, string) (*Page, error) { panic("boom") }
+
+func TestDiscoverPanicIsTheSourcesError(t *testing.T) {
+	_, err := Discover(context.Background(), &Source{Name: "p", Feed: "http://127.0.0.1:1/feed"}, panickyGetter{})
+	if err == nil || !strings.Contains(err.Error(), "discover p: internal error: boom") {
+		t.Errorf("err = %v", err)
+	}
+}

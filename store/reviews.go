@@ -336,9 +336,14 @@ func (db *DB) DocumentReviews(ctx context.Context, documentID int64) (*DocumentR
 }
 
 // DocumentReviews returns the reviews of a document through the read-only
-// connection (see DB.DocumentReviews).
+// connection (see DB.DocumentReviews). A database older than the review
+// tables, which a read-only reader cannot upgrade, has none.
 func (r *Reader) DocumentReviews(ctx context.Context, documentID int64) (*DocumentReviews, error) {
-	return documentReviews(ctx, r.db, documentID)
+	dr, err := documentReviews(ctx, r.db, documentID)
+	if err != nil && strings.Contains(err.Error(), "no such table: data_point_reviews") {
+		return &DocumentReviews{Reviews: []DataPointReview{}, Added: []AddedDataPoint{}, State: map[int64]ReviewState{}}, nil
+	}
+	return dr, err
 }
 
 func documentReviews(ctx context.Context, q queryer, documentID int64) (*DocumentReviews, error) {
@@ -503,10 +508,11 @@ func (r *Reader) ReviewedGold(ctx context.Context, fn func(ReviewedRecord) error
 func reviewedGold(ctx context.Context, q queryer, fn func(ReviewedRecord) error) error {
 	// The extraction of each document's latest review or addition.
 	rows, err := q.QueryContext(ctx, `SELECT document_id, extraction_id FROM (
-			SELECT document_id, extraction_id, reviewed_at, id, 0 AS kind FROM data_point_reviews
-			UNION ALL SELECT document_id, extraction_id, reviewed_at, id, 1 FROM added_data_points
-			ORDER BY reviewed_at DESC, kind DESC, id DESC)
-		GROUP BY document_id ORDER BY document_id`)
+			SELECT document_id, extraction_id,
+				row_number() OVER (PARTITION BY document_id ORDER BY reviewed_at DESC, kind DESC, id DESC) AS n
+			FROM (SELECT document_id, extraction_id, reviewed_at, id, 0 AS kind FROM data_point_reviews
+				UNION ALL SELECT document_id, extraction_id, reviewed_at, id, 1 FROM added_data_points))
+		WHERE n = 1 ORDER BY document_id`)
 	if err != nil {
 		return fmt.Errorf("reviewed gold: %w", err)
 	}

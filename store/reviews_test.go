@@ -231,3 +231,76 @@ func TestReviewedGold(t *testing.T) {
 		t.Errorf("after correcting the wrong point: %+v", x.Theses[0].DataPoints)
 	}
 }
+
+// The gold of a document is built from the extraction reviewed last; the
+// reviews of the older one are counted as stale.
+func TestReviewedGoldFollowsTheLatestReviewedExtraction(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	docID, _, hy, _ := reviewFixture(t, db)
+	if _, err := db.ReviewDataPoint(ctx, ReviewInput{DataPointID: hy, Verdict: VerdictWrong, Reviewer: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	run2 := startRun(t, db, "p2")
+	if err := db.SaveExtraction(ctx, run2, docID, Outcome{Extraction: testExtraction(schema.Bearish)}); err != nil {
+		t.Fatal(err)
+	}
+	var hy2 int64
+	if err := db.r.QueryRow(`SELECT data_point_id FROM current_data_points WHERE indicator = 'HY OAS'`).Scan(&hy2); err != nil {
+		t.Fatal(err)
+	}
+	if hy2 == hy {
+		t.Fatal("the new extraction's data point has the old id")
+	}
+	if _, err := db.ReviewDataPoint(ctx, ReviewInput{DataPointID: hy2, Reviewer: "bob", Corrections: []Correction{{Field: "value", New: "290 bps"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []ReviewedRecord
+	if err := db.ReviewedGold(ctx, func(r ReviewedRecord) error { recs = append(recs, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	var x schema.Extraction
+	if err := json.Unmarshal(recs[0].Extraction, &x); err != nil {
+		t.Fatal(err)
+	}
+	// The new extraction: bearish, both data points, HY OAS corrected;
+	// the old wrong verdict does not apply.
+	if x.Theses[0].Stance != schema.Bearish || len(x.Theses[0].DataPoints) != 2 || x.Theses[0].DataPoints[0].Value != "290 bps" {
+		t.Errorf("gold = %+v", x.Theses[0])
+	}
+	if s := recs[0].Review; s.Stale != 1 || s.Corrected != 1 || s.Wrong != 0 || s.Unreviewed != 1 {
+		t.Errorf("summary = %+v", s)
+	}
+	// The document page of the new extraction shows only its own state.
+	dr, err := db.DocumentReviews(ctx, docID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dr.Reviews) != 2 || dr.State[hy].Verdict != VerdictWrong || dr.State[hy2].Verdict != VerdictCorrected {
+		t.Errorf("document reviews = %+v", dr)
+	}
+}
+
+// A reader of a database older than the review tables sees no reviews
+// instead of failing.
+func TestReaderWithoutReviewTables(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	docID, _, _, _ := reviewFixture(t, db)
+	if _, err := db.w.ExecContext(ctx, `DROP VIEW reviewed_data_points; DROP TABLE data_point_corrections;
+		DROP TABLE data_point_reviews; DROP TABLE added_data_points`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dr, err := r.DocumentReviews(ctx, docID)
+	if err != nil || len(dr.Reviews) != 0 {
+		t.Errorf("reviews = %+v, %v; want none and no error", dr, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 	"github.com/thesisdb/thesisdb/schema"
 )
 
@@ -208,7 +209,7 @@ func proseTitle(doc *schema.Document, lines []string) string {
 }
 
 // thesisCueRe matches the phrases with which authors state their thesis.
-var thesisCueRe = lazyRegexp(`(?i)\b(?:(?:I|we)(?:'m|’m|'re|’re| am| are)? (?:believe|think|expect|argue|remain|see|are (?:bullish|bearish|positive|negative|constructive|cautious))|our (?:thesis|view|call|base case)|the thesis|in (?:our|my) view)\b`)
+var thesisCueRe = lazyre.New(`(?i)\b(?:(?:I|we)(?:'m|’m|'re|’re| am| are)? (?:believe|think|expect|argue|remain|see|are (?:bullish|bearish|positive|negative|constructive|cautious))|our (?:thesis|view|call|base case)|the thesis|in (?:our|my) view)\b`)
 
 // proseStatement picks the statement: the first sentence that states a
 // thesis in so many words ("I believe", "we expect", "our thesis"); else the
@@ -268,11 +269,11 @@ func isListItem(s string) bool {
 var (
 	// stmtHorizonRe finds a horizon in a thesis statement: "over
 	// 2025-2030", "over the next 12 to 24 months", "by 2030".
-	stmtHorizonRe = lazyRegexp(`(?i)\b(?:over|through|across|during|within|in|for)\s+(?:the\s+)?(?:next\s+|coming\s+)?(\d{4}\s*[-–]\s*\d{4}|\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years|quarters)|\d+\s+(?:months|years|quarters))\b|\b(?:by|through|until)\s+(20\d\d)\b`)
+	stmtHorizonRe = lazyre.New(`(?i)\b(?:over|through|across|during|within|in|for)\s+(?:the\s+)?(?:next\s+|coming\s+)?(\d{4}\s*[-–]\s*\d{4}|\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years|quarters)|\d+\s+(?:months|years|quarters))\b|\b(?:by|through|until)\s+(20\d\d)\b`)
 	// fwdHorizonRe finds a forward-looking span in prose: "in the 12 to 24
 	// months following", "over the next 3 years".
-	fwdHorizonRe = lazyRegexp(`(?i)\b(\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years))\s+(?:following|after|ahead)\b|\b(?:next|coming)\s+(\d+(?:\s*(?:[-–]|to)\s*\d+)?\s+(?:months|years))\b`)
-	rangeToRe    = lazyRegexp(`\s*(?:to|–|-)\s*`)
+	fwdHorizonRe = lazyre.New(`(?i)\b(\d+\s*(?:[-–]|to)\s*\d+\s+(?:months|years))\s+(?:following|after|ahead)\b|\b(?:next|coming)\s+(\d+(?:\s*(?:[-–]|to)\s*\d+)?\s+(?:months|years))\b`)
+	rangeToRe    = lazyre.New(`\s*(?:to|–|-)\s*`)
 )
 
 // horizonIn returns the horizon a statement names, ranges written "a-b".
@@ -413,16 +414,16 @@ var (
 	// amounts, percentages, basis points, percentage points and multiples
 	// (each possibly a range), and ranges of months or years. Bare
 	// numbers (years, list numbers, names like "Russell 2000") never match.
-	figureRe = lazyRegexp(
+	figureRe = lazyre.New(
 		signPat + currPat + numPat + scalePat + `(?:\s?(?:-|–|to)\s?` + currPat + `?` + numPat + scalePat + `)?\+?` +
 			`|` + signPat + numPat + unitPat + `?(?:\s?(?:-|–|to)\s?` + signPat + numPat + `\+?)?` + unitPat + `\+?` +
 			`|` + numPat + `\s?(?:-|–|to)\s?` + numPat + `\s(?:months|years|weeks|quarters)\b`)
 	// peRe finds P/E ratios written without an "x": "a P/E of 18", "the
 	// forward P/E ratio for the index is 21.5"; group 1 names the ratio.
-	peRe = lazyRegexp(`((?:(?i:forward|trailing)\s+)?P/E(?:\s+ratio)?(?:\s+(?:for|of)\s+[^,.;:]{1,40}?)?)\s+(?:of|is|at|was|near|around|stands at)\s+(~?` + numPat + `[xX]?)`)
+	peRe = lazyre.New(`((?:(?i:forward|trailing)\s+)?P/E(?:\s+ratio)?(?:\s+(?:for|of)\s+[^,.;:]{1,40}?)?)\s+(?:of|is|at|was|near|around|stands at)\s+(~?` + numPat + `[xX]?)`)
 	// joinRe is the text between two figures that makes them one value:
 	// "5% to perhaps 3% or 4%", "18.0% vs. 10.8%", "4.14% and 4.26%".
-	joinRe = lazyRegexp(`^(?:\s*,)?\s*(?:to|or|and|vs\.?|versus|-|–|/)(?:\s+(?:perhaps|possibly|maybe|just|about|around|roughly|as much as))?\s*$`)
+	joinRe = lazyre.New(`^(?:\s*,)?\s*(?:to|or|and|vs\.?|versus|-|–|/)(?:\s+(?:perhaps|possibly|maybe|just|about|around|roughly|as much as))?\s*$`)
 )
 
 // span is a figure's place in its sentence; hint, when set, is the
@@ -638,12 +639,12 @@ func quoteFor(s string, sp span) string {
 }
 
 var (
-	sourceParenRe = lazyRegexp(`\((?i:source|sources)\s*:\s*([^)]+)\)`)
-	accordingRe   = lazyRegexp(`(?i)\baccording to\s+([^,;()]+?)(?:[,;()]|\.\s|\.$|$)`)
-	perRe         = lazyRegexp(`\b(?:per|via)\s+([A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*)`)
-	saidRe        = lazyRegexp(`\b(noted|notes|reported|reports|said|says|estimated|estimates|expects|expected|forecasts|projects|projected|found|finds|data shows?|data showed)\b`)
-	sourceTrimRe  = lazyRegexp(`(?i)^(?:the|a|an|same|latest|recent|new)\s+`)
-	sourceTailRe  = lazyRegexp(`\s+(?:report|survey|data|note|analysis|study|estimates?)$`)
+	sourceParenRe = lazyre.New(`\((?i:source|sources)\s*:\s*([^)]+)\)`)
+	accordingRe   = lazyre.New(`(?i)\baccording to\s+([^,;()]+?)(?:[,;()]|\.\s|\.$|$)`)
+	perRe         = lazyre.New(`\b(?:per|via)\s+([A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*)`)
+	saidRe        = lazyre.New(`\b(noted|notes|reported|reports|said|says|estimated|estimates|expects|expected|forecasts|projects|projected|found|finds|data shows?|data showed)\b`)
+	sourceTrimRe  = lazyre.New(`(?i)^(?:the|a|an|same|latest|recent|new)\s+`)
+	sourceTailRe  = lazyre.New(`\s+(?:report|survey|data|note|analysis|study|estimates?)$`)
 )
 
 // genericSubjects are sentence subjects that are not sources.

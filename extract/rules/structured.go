@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 	"github.com/thesisdb/thesisdb/schema"
 )
 
@@ -68,19 +69,19 @@ type section struct {
 var (
 	// researchRe matches a perspective heading: "Rates Research",
 	// "## Credit View", "Equity Perspective".
-	researchRe = lazyRegexp(`^([A-Za-z][A-Za-z&/\- ]{0,30}?)\s+(?:Research|Views?|Perspective)$`)
+	researchRe = lazyre.New(`^([A-Za-z][A-Za-z&/\- ]{0,30}?)\s+(?:Research|Views?|Perspective)$`)
 	// horizonRe matches a horizon as research platforms write it.
-	horizonRe = lazyRegexp(`(?i)^(?:(?:\d+\s*[-–]\s*\d+|\d+\+?|<\s*\d+)\s*(?:years?|yrs?|months?|mos?|weeks?|days?|quarters?)|(?:short|medium|long|near)[- ]term)$`)
-	tagRe     = lazyRegexp(`^[a-z]+(?:[ -][a-z]+){0,2}$`)
-	entriesRe = lazyRegexp(`(?i)^\(\d+ entr(?:y|ies)\)$`)
-	kvRe      = lazyRegexp(`(?i)^(?:[-*•]\s+)?(indicator|metric|value|source|implication)\s*:\s*(.*)$`)
-	fieldRe   = lazyRegexp(`(?i)^(confidence|conviction|horizon|time horizon|stance|rating|by|author|updated|last updated|published|date|thesis|statement)\s*:\s*(.*)$`)
+	horizonRe = lazyre.New(`(?i)^(?:(?:\d+\s*[-–]\s*\d+|\d+\+?|<\s*\d+)\s*(?:years?|yrs?|months?|mos?|weeks?|days?|quarters?)|(?:short|medium|long|near)[- ]term)$`)
+	tagRe     = lazyre.New(`^[a-z]+(?:[ -][a-z]+){0,2}$`)
+	entriesRe = lazyre.New(`(?i)^\(\d+ entr(?:y|ies)\)$`)
+	kvRe      = lazyre.New(`(?i)^(?:[-*•]\s+)?(indicator|metric|value|source|implication)\s*:\s*(.*)$`)
+	fieldRe   = lazyre.New(`(?i)^(confidence|conviction|horizon|time horizon|stance|rating|by|author|updated|last updated|published|date|thesis|statement)\s*:\s*(.*)$`)
 	// byRe matches "By Jane Doe" bylines without a colon.
-	byRe      = lazyRegexp(`^By\s+([A-Z][\p{L}.'’-]*(?:\s+[A-Z][\p{L}.'’-]*){0,4})$`)
-	updatedRe = lazyRegexp(`(?i)^(?:last\s+)?(?:updated|published|posted)\s*(?:on\s*)?:?\s*(.+)$`)
-	boldDPRe  = lazyRegexp(`^[-*+•]\s+\*\*([^*]+?):?\*\*\s*:?\s*(.+)$`)
-	srcParRe  = lazyRegexp(`\((?i:source|sources|src)\s*:\s*([^)]+)\)`)
-	sepRowRe  = lazyRegexp(`^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$`)
+	byRe      = lazyre.New(`^By\s+([A-Z][\p{L}.'’-]*(?:\s+[A-Z][\p{L}.'’-]*){0,4})$`)
+	updatedRe = lazyre.New(`(?i)^(?:last\s+)?(?:updated|published|posted)\s*(?:on\s*)?:?\s*(.+)$`)
+	boldDPRe  = lazyre.New(`^[-*+•]\s+\*\*([^*]+?):?\*\*\s*:?\s*(.+)$`)
+	srcParRe  = lazyre.New(`\((?i:source|sources|src)\s*:\s*([^)]+)\)`)
+	sepRowRe  = lazyre.New(`^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$`)
 )
 
 // skipLines are section furniture that carries no content.

@@ -2,14 +2,15 @@ package schema
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 )
 
 // dateRe is the only date form stored: YYYY-MM-DD.
-var dateRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+var dateRe = lazyre.New(`^\d{4}-\d{2}-\d{2}$`)
 
 // placeholders are words models write for "unknown".
 var placeholders = map[string]bool{"null": true, "none": true, "nil": true, "n/a": true, "na": true,
@@ -30,7 +31,7 @@ func CheckAnswer(x *Extraction) []string {
 			return
 		}
 		v := strings.TrimSpace(**p)
-		if _, err := time.Parse(time.DateOnly, v); err == nil && dateRe.MatchString(v) {
+		if _, err := time.Parse(time.DateOnly, v); err == nil && dateRe().MatchString(v) {
 			**p = v
 			return
 		}

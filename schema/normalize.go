@@ -2,9 +2,10 @@ package schema
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 )
 
 // ParseStance maps a stance word as analysts write it ("Bullish",
@@ -26,13 +27,13 @@ func ParseStance(word string) (s Stance, ok bool) {
 	return "", false
 }
 
-var scoreRe = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*(?:/|out of|of)\s*(\d+(?:\.\d+)?)$|^(\d+(?:\.\d+)?)\s*%$|^(\d*\.\d+|[01])$`)
+var scoreRe = lazyre.New(`^(\d+(?:\.\d+)?)\s*(?:/|out of|of)\s*(\d+(?:\.\d+)?)$|^(\d+(?:\.\d+)?)\s*%$|^(\d*\.\d+|[01])$`)
 
 // ParseScore turns a written score into a fraction of 1: "7/10", "7 out of
 // 10", "70%" and "0.7" all give 0.7. ok is false when the text is not a
 // score or falls outside 0..1; a bare "7" is refused as ambiguous.
 func ParseScore(text string) (v float64, ok bool) {
-	m := scoreRe.FindStringSubmatch(strings.ToLower(strings.TrimSpace(text)))
+	m := scoreRe().FindStringSubmatch(strings.ToLower(strings.TrimSpace(text)))
 	switch {
 	case m == nil:
 		return 0, false
@@ -69,10 +70,10 @@ type Quantity struct {
 var (
 	// quantityRe finds one figure: optional currency, the number, an
 	// optional scale word and an optional unit.
-	quantityRe = regexp.MustCompile(`(?i)(US\$|\$|€|£|¥|\b(?:USD|EUR|GBP|JPY)\s?)?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:\s?(trillion|billion|million|thousand|tn|bn|mn|mm|[tbmk])\b)?(?:\s?(%|percent\b|per cent\b|bps\b|bp\b|basis points?\b|pp\b|percentage points?\b|x\b|×|months?\b|years?\b|weeks?\b|days?\b))?`)
-	rangeSepRe = regexp.MustCompile(`(?i)^\s*(?:-|–|—|to|and)\s*$`)
-	parenRe    = regexp.MustCompile(`\([^()]*\)|\[[^\[\]]*\]`)
-	monthRe    = regexp.MustCompile(`(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$`)
+	quantityRe = lazyre.New(`(?i)(US\$|\$|€|£|¥|\b(?:USD|EUR|GBP|JPY)\s?)?(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:\s?(trillion|billion|million|thousand|tn|bn|mn|mm|[tbmk])\b)?(?:\s?(%|percent\b|per cent\b|bps\b|bp\b|basis points?\b|pp\b|percentage points?\b|x\b|×|months?\b|years?\b|weeks?\b|days?\b))?`)
+	rangeSepRe = lazyre.New(`(?i)^\s*(?:-|–|—|to|and)\s*$`)
+	parenRe    = lazyre.New(`\([^()]*\)|\[[^\[\]]*\]`)
+	monthRe    = lazyre.New(`(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$`)
 )
 
 type figure struct {
@@ -90,10 +91,10 @@ type figure struct {
 func ParseQuantity(value string) (q Quantity, ok bool) {
 	s := value
 	if strings.ContainsAny(s, "([") { // most values have no remark to drop
-		s = parenRe.ReplaceAllString(s, " ")
+		s = parenRe().ReplaceAllString(s, " ")
 	}
 	var figs []figure
-	for _, m := range quantityRe.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range quantityRe().FindAllStringSubmatchIndex(s, -1) {
 		start, end := m[0], m[1]
 		numStart := m[4]
 		// A figure glued to a word ("Q2", "Mag7") or naming a span
@@ -130,7 +131,7 @@ func ParseQuantity(value string) (q Quantity, ok bool) {
 		if bare && n == math.Trunc(n) && n >= 1900 && n <= 2100 && !strings.Contains(numText, ".") {
 			continue // a year
 		}
-		if bare && monthRe.MatchString(s[:start]) {
+		if bare && monthRe().MatchString(s[:start]) {
 			continue // a day of the month
 		}
 		// A minus sign standing alone before the figure makes it negative;
@@ -151,7 +152,7 @@ func ParseQuantity(value string) (q Quantity, ok bool) {
 	case len(figs) == 1:
 		n := figs[0].n
 		return Quantity{Num: &n, Low: &n, High: &n, Unit: figs[0].unit}, true
-	case len(figs) == 2 && rangeSepRe.MatchString(s[figs[0].end:figs[1].start]):
+	case len(figs) == 2 && rangeSepRe().MatchString(s[figs[0].end:figs[1].start]):
 		a, b := figs[0], figs[1]
 		// "$660-690 billion": the right side's scale and unit apply to both.
 		if b.scaled && !a.scaled {
@@ -174,7 +175,7 @@ func ParseQuantity(value string) (q Quantity, ok bool) {
 
 // unscaled recovers the number as written before its scale word.
 func unscaled(f figure, s string) float64 {
-	m := quantityRe.FindStringSubmatch(s[f.start:f.end])
+	m := quantityRe().FindStringSubmatch(s[f.start:f.end])
 	n, _ := strconv.ParseFloat(strings.ReplaceAll(m[2], ",", ""), 64)
 	if f.n < 0 {
 		n = -n

@@ -3,16 +3,17 @@ package htmldoc
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
+
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 )
 
 // metaCharsetRe finds a charset declared in a <meta> tag, for pages that
 // declare it past the first 1024 bytes the HTML standard's prescan reads.
-var metaCharsetRe = regexp.MustCompile(`(?i)<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)`)
+var metaCharsetRe = lazyre.New(`(?i)<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)`)
 
 // decode converts a page's bytes to UTF-8: a byte-order mark wins, then
 // bytes that are valid UTF-8 are taken as such (a page's declaration is
@@ -39,7 +40,7 @@ func decode(data []byte, contentType string) (out []byte, name, warning string, 
 		if len(head) > 64<<10 {
 			head = head[:64<<10]
 		}
-		if m := metaCharsetRe.FindSubmatch(head); m != nil {
+		if m := metaCharsetRe().FindSubmatch(head); m != nil {
 			if me, mn := charset.Lookup(string(m[1])); me != nil {
 				e, name = me, mn
 				break

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -22,6 +21,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/thesisdb/thesisdb/extract/internal/sniff"
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 )
 
 // Errors Parse wraps, for callers that branch on the cause.
@@ -171,7 +171,7 @@ func mainText(root *html.Node, base *url.URL, useLibrary bool) (text, method str
 	}
 	structural := marked
 	for _, l := range strings.Split(walked, "\n") {
-		if scoreRe.MatchString(l) {
+		if scoreRe().MatchString(l) {
 			structural = append(structural, l)
 		}
 	}
@@ -191,7 +191,7 @@ func mainText(root *html.Node, base *url.URL, useLibrary bool) (text, method str
 }
 
 // scoreRe matches the score lines of research notes.
-var scoreRe = regexp.MustCompile(`(?i)\b(confidence|conviction)\s*:\s*\d`)
+var scoreRe = lazyre.New(`(?i)\b(confidence|conviction)\s*:\s*\d`)
 
 // window cuts the structure walk's text down to the span the library
 // found the main content in: from the first to the last line of some

@@ -3,12 +3,13 @@ package htmldoc
 import (
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/araddon/dateparse"
+
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 )
 
 // Meta is what a page says about itself.
@@ -153,12 +154,12 @@ func isURL(s string) bool {
 }
 
 var (
-	byPrefixRe = regexp.MustCompile(`(?i)^\s*(by|from|author)\s*:?\s+`)
-	spaceRe    = regexp.MustCompile(`\s+`)
-	weekdayRe  = regexp.MustCompile(`(?i)^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+`)
+	byPrefixRe = lazyre.New(`(?i)^\s*(by|from|author)\s*:?\s+`)
+	spaceRe    = lazyre.New(`\s+`)
+	weekdayRe  = lazyre.New(`(?i)^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+`)
 )
 
-func squash(s string) string { return strings.TrimSpace(spaceRe.ReplaceAllString(s, " ")) }
+func squash(s string) string { return strings.TrimSpace(spaceRe().ReplaceAllString(s, " ")) }
 
 // byline returns the author named in a page's byline element.
 func byline(doc *goquery.Document) string {
@@ -172,7 +173,7 @@ func byline(doc *goquery.Document) string {
 				t = s.Text()
 			}
 		}
-		t = squash(byPrefixRe.ReplaceAllString(squash(t), ""))
+		t = squash(byPrefixRe().ReplaceAllString(squash(t), ""))
 		if t != "" && len(t) <= 100 && !isURL(t) {
 			out = t
 			return false
@@ -197,7 +198,7 @@ func NormalizeDate(s string) string {
 			return t.Format(time.DateOnly)
 		}
 	}
-	s = weekdayRe.ReplaceAllString(s, "")
+	s = weekdayRe().ReplaceAllString(s, "")
 	if t, err := dateparse.ParseAny(s); err == nil && t.Year() > 1900 && t.Year() < 2200 {
 		return t.Format(time.DateOnly)
 	}

@@ -1,13 +1,14 @@
 package htmldoc
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 )
 
 // skipped elements never contribute text.
@@ -54,7 +55,7 @@ var monospace = map[atom.Atom]bool{atom.Code: true, atom.Kbd: true, atom.Samp: t
 
 // badgeRe matches the class of elements drawn as separate chips (stance
 // and status badges, tags): each gets a line of its own.
-var badgeRe = regexp.MustCompile(`(?i)(^|[\s_-])(badge|badges|chip|pill|tag|stance|status)($|[\s_-])`)
+var badgeRe = lazyre.New(`(?i)(^|[\s_-])(badge|badges|chip|pill|tag|stance|status)($|[\s_-])`)
 
 // renderer turns a DOM subtree into lines of text.
 type renderer struct {
@@ -278,7 +279,7 @@ func (r *renderer) node(n *html.Node) {
 		r.breakLine()
 		r.children(n)
 		r.breakLine()
-	case badgeRe.MatchString(classOf(n)) && !hasBlockChild(n):
+	case badgeRe().MatchString(classOf(n)) && !hasBlockChild(n):
 		r.breakLine()
 		r.children(n)
 		r.mark = true

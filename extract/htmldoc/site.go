@@ -93,7 +93,7 @@ func (c *compiledRules) overrideMeta(doc *goquery.Document, m *Meta) {
 		}
 	}
 	if c.author != nil {
-		if t := squash(byPrefixRe.ReplaceAllString(squash(doc.FindMatcher(c.author).First().Text()), "")); t != "" {
+		if t := squash(byPrefixRe().ReplaceAllString(squash(doc.FindMatcher(c.author).First().Text()), "")); t != "" {
 			m.Author = t
 		}
 	}

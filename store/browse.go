@@ -13,6 +13,21 @@ import (
 // page of documents never touches their text, and one document's theses,
 // views and data points are read by its extraction's id.
 
+// browseIndexes serve the document list's orders: without them a page of
+// the list sorts every document (about 100 ms at 20,000 documents,
+// reading their text's pages too).
+const browseIndexes = `CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
+CREATE INDEX IF NOT EXISTS documents_title ON documents(title COLLATE NOCASE);`
+
+// EnsureBrowseIndexes creates the indexes the document list's sort
+// orders need, when missing.
+func (db *DB) EnsureBrowseIndexes(ctx context.Context) error {
+	if _, err := db.w.ExecContext(ctx, browseIndexes); err != nil {
+		return fmt.Errorf("create the document list's indexes: %w", err)
+	}
+	return nil
+}
+
 // SetMaxConns sets how many connections the reader may hold open at once
 // (a server answers several requests at a time).
 func (r *Reader) SetMaxConns(n int) { r.db.SetMaxOpenConns(max(n, 1)) }
@@ -21,7 +36,7 @@ func (r *Reader) SetMaxConns(n int) { r.db.SetMaxOpenConns(max(n, 1)) }
 var DocumentSorts = map[string]string{
 	"published":   "d.published",
 	"title":       "d.title COLLATE NOCASE",
-	"ingested":    "d.ingested_at",
+	"ingested":    "d.id", // documents are numbered as they are stored
 	"data_points": "c.data_points",
 	"id":          "d.id",
 }
@@ -98,7 +113,10 @@ func (r *Reader) BrowseDocuments(ctx context.Context, f DocumentFilter) ([]Docum
 	var where []string
 	var args []any
 	if s := strings.TrimSpace(f.Search); s != "" {
-		where = append(where, "d.id IN (SELECT docid FROM documents_fts WHERE documents_fts MATCH ?)")
+		// "+d.id": walk the documents in the page's order and test each
+		// against the set of matches, rather than fetch every match
+		// and sort them (a common word matches most documents).
+		where = append(where, "+d.id IN (SELECT docid FROM documents_fts WHERE documents_fts MATCH ?)")
 		args = append(args, s)
 	}
 	if f.Stance != "" {
@@ -130,9 +148,11 @@ func (r *Reader) BrowseDocuments(ctx context.Context, f DocumentFilter) ([]Docum
 		where = append(where, "EXISTS (SELECT 1 FROM extractions e WHERE e.run_id = ? AND e.document_id = d.id)")
 		args = append(args, f.Run)
 	}
-	dir, nulls := "DESC", "NULLS LAST"
+	// NULLs sort as SQLite orders them (last when descending, first
+	// when ascending), so that an index on the column serves the order.
+	dir := "DESC"
 	if f.Asc {
-		dir, nulls = "ASC", "NULLS LAST"
+		dir = "ASC"
 	}
 	q := `SELECT d.id, coalesce(d.title, ''), d.source, d.kind, coalesce(d.published, ''), coalesce(d.tags, ''), d.ingested_at,
 			coalesce(c.run_id, 0), coalesce(c.extraction_id, 0), coalesce(c.data_points, 0), coalesce(c.grounded, 0)
@@ -140,7 +160,7 @@ func (r *Reader) BrowseDocuments(ctx context.Context, f DocumentFilter) ([]Docum
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += fmt.Sprintf(" ORDER BY %s %s %s, d.id %s LIMIT ? OFFSET ?", col, dir, nulls, dir)
+	q += fmt.Sprintf(" ORDER BY %s %s, d.id %s LIMIT ? OFFSET ?", col, dir, dir)
 	args = append(args, f.Limit+1, f.Offset)
 	rows, err := r.db.QueryContext(ctx, q, args...)
 	if err != nil {

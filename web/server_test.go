@@ -86,7 +86,8 @@ func TestAPIDocumentsFilters(t *testing.T) {
 	}{
 		// newest published first, undated last
 		{"", []int64{f.plain, f.unicode, f.hostile, f.paged, f.failed}},
-		{"order=asc", []int64{f.paged, f.hostile, f.unicode, f.plain, f.failed}},
+		// NULLs first ascending, as SQLite (and the index) orders them
+		{"order=asc", []int64{f.failed, f.paged, f.hostile, f.unicode, f.plain}},
 		{"sort=id&order=asc", all},
 		{"sort=title&order=asc", []int64{f.hostile, f.paged, f.failed, f.plain, f.unicode}},
 		{"q=spreads", []int64{f.plain, f.hostile}},

@@ -63,16 +63,23 @@ The SQL page runs one statement under the guard of thesisdb query, with
 			// Bring the schema up to date when this user may; a reader
 			// of a database it may not write serves it as it is.
 			db, err := store.Open(ctx, a.dbPath)
-			if err != nil && review {
+			switch {
+			case err != nil && review:
 				return err
-			}
-			if err != nil {
-				a.log.Debug("serving without upgrading the database", "err", err)
-			} else if !review {
-				if err := db.Close(); err != nil {
+			case err != nil:
+				a.log.Warn("serving the database as it is: it could not be opened for writing to bring its schema and the document list's indexes up to date", "err", err)
+				db = nil
+			default:
+				if err := db.EnsureBrowseIndexes(ctx); err != nil {
+					db.Close()
 					return err
 				}
-				db = nil
+				if !review {
+					if err := db.Close(); err != nil {
+						return err
+					}
+					db = nil
+				}
 			}
 			if db != nil {
 				defer db.Close()

@@ -557,8 +557,9 @@ func TestBrowserReviewShowsOnPageAndInGold(t *testing.T) {
 	if !strings.Contains(added, "Leveraged loan defaults") || !strings.Contains(added, "4.4%") || !strings.Contains(added, "ann") {
 		t.Errorf("added row = %q", added)
 	}
-	for _, want := range []string{"wrong by ann", "corrected by ann", "March figure was revised", "3.1%", "3.2%"} {
-		if !strings.Contains(history, want) {
+	// innerText: the verdict badges are upper case on the screen.
+	for _, want := range []string{"wrong by ann", "corrected by ann", "march figure was revised", "3.1%", "3.2%"} {
+		if !strings.Contains(strings.ToLower(history), want) {
 			t.Errorf("review history lacks %q:\n%s", want, history)
 		}
 	}

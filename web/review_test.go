@@ -247,6 +247,16 @@ func TestReviewNeedsReviewFlag(t *testing.T) {
 	if got := f.reviewRows(t); got != "0/0/0" {
 		t.Errorf("a read-only server stored reviews: %s", got)
 	}
+	// Reviews made elsewhere show on the read-only page, without forms.
+	if _, err := f.db.ReviewDataPoint(context.Background(), store.ReviewInput{DataPointID: f.pe, Verdict: store.VerdictWrong, Reviewer: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ = rvGet(t, c, fmt.Sprintf("%s/documents/%d", ts.URL, f.doc))
+	if code != http.StatusOK || !strings.Contains(body, `<span class="verdict verdict-wrong"`) || !strings.Contains(body, "Read-only") ||
+		strings.Contains(body, `action="/data-points/`) || strings.Contains(body, `action="/theses/`) {
+		t.Errorf("read-only page with a review: %d, verdict shown %v, forms shown %v", code,
+			strings.Contains(body, `verdict-wrong`), strings.Contains(body, `action="/`))
+	}
 }
 
 func TestReviewFormsStoreAndShow(t *testing.T) {
@@ -266,6 +276,10 @@ func TestReviewFormsStoreAndShow(t *testing.T) {
 	if loc := post(fmt.Sprintf("/data-points/%d/review", f.hy), url.Values{"verdict": {"wrong"}, "note": {"spread is IG"}}); loc != fmt.Sprintf("/documents/%d#dp-%d", f.doc, f.hy) {
 		t.Errorf("verdict redirects to %q", loc)
 	}
+	// A form on the page of an older run's extraction returns to it.
+	if loc := post(fmt.Sprintf("/data-points/%d/review", f.def), url.Values{"verdict": {"right"}, "run": {"1"}}); loc != fmt.Sprintf("/documents/%d?run=1#dp-%d", f.doc, f.def) {
+		t.Errorf("verdict from run 1's page redirects to %q", loc)
+	}
 	// The correct form posts every field; only the changed ones count.
 	post(fmt.Sprintf("/data-points/%d/review", f.pe), url.Values{"action": {"correct"}, "stance": {"bullish"}, "indicator": {"Small-cap P/E"},
 		"value": {"17.5x <script>alert(1)</script>"}, "source": {"FactSet"}, "implication": {""}})
@@ -278,8 +292,8 @@ func TestReviewFormsStoreAndShow(t *testing.T) {
 		t.Errorf("bad verdict: %d\n%s", code, body)
 	}
 
-	if got := f.reviewRows(t); got != "2/2/1" {
-		t.Errorf("reviews/corrections/added rows = %s, want 2/2/1", got)
+	if got := f.reviewRows(t); got != "3/2/1" {
+		t.Errorf("reviews/corrections/added rows = %s, want 3/2/1", got)
 	}
 	if got := f.query(t, `SELECT group_concat(field || '=' || old_value || '>' || new_value, ';') FROM (SELECT * FROM data_point_corrections ORDER BY field)`); got != "source=>FactSet;value=18x>17.5x <script>alert(1)</script>" {
 		t.Errorf("corrections = %q", got)

@@ -34,7 +34,8 @@ It reads through a read-only connection. It binds to loopback by default;
 any other address needs an access token (--token or THESISDB_TOKEN), which
 every request must carry (open the page once with ?token=TOKEN; scripts
 send Authorization: Bearer TOKEN). --review lets analysts record reviews
-of data points.
+of data points (right, wrong, corrected fields, missed ones added) under
+--reviewer; thesisdb export --reviewed turns them into gold for eval.
 
 The SQL page runs one statement under the guard of thesisdb query, with
 --timeout, --max-rows and --max-bytes.`,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/thesisdb/thesisdb/extract"
+	"github.com/thesisdb/thesisdb/extract/llm"
 	"github.com/thesisdb/thesisdb/pipeline"
 	"github.com/thesisdb/thesisdb/schema"
 	"github.com/thesisdb/thesisdb/store"
@@ -20,100 +20,6 @@ import (
 // newExtractor builds the extractor a re-extraction job uses from its
 // flags; tests substitute extractors with another prompt version.
 var newExtractor = (*extractFlags).extractor
-
-// jobKind is the runs.kind of re-extraction jobs.
-const jobKind = "reextract"
-
-// jobParams is what a re-extraction run records in runs.params: enough to
-// rebuild its document set and settings when it is resumed.
-type jobParams struct {
-	Selection      store.Selection `json:"selection"`
-	Concurrency    int             `json:"concurrency"`
-	Force          bool            `json:"force"`
-	DropUngrounded bool            `json:"drop_ungrounded"`
-	// Batch sends the documents through the Batch API.
-	Batch bool `json:"batch,omitempty"`
-}
-
-// job is a re-extraction planned over stored documents: which documents
-// go to the extractor and which are skipped. A batch submission path
-// shares it with the synchronous one.
-type job struct {
-	run    *store.Run // nil for a new job until it starts
-	params jobParams
-	info   extract.Info
-	// selected counts the documents the selection holds; cached those
-	// skipped as already extracted the same way; done those already
-	// extracted in the run being resumed.
-	selected, cached, done int
-	todo                   []int64
-}
-
-// planJob selects the documents of a new job (run == nil) or of the run
-// being resumed, and keeps those still to send: not extracted in that run
-// and, unless params.Force, not already extracted with info's extractor,
-// model, prompt version and schema version.
-func planJob(ctx context.Context, db *store.DB, run *store.Run, params jobParams, info extract.Info) (*job, error) {
-	j := &job{run: run, params: params, info: info}
-	if run == nil {
-		if err := db.Freeze(ctx, &j.params.Selection); err != nil {
-			return nil, err
-		}
-	}
-	ids, err := db.SelectDocuments(ctx, j.params.Selection)
-	if err != nil {
-		return nil, err
-	}
-	j.selected = len(ids)
-	if run != nil {
-		left, err := db.NotExtractedIn(ctx, run.ID, ids)
-		if err != nil {
-			return nil, err
-		}
-		j.done, ids = len(ids)-len(left), left
-	}
-	if !j.params.Force {
-		left, err := db.Uncached(ctx, ids, store.CacheKey{Extractor: info.Extractor, Model: info.Model,
-			PromptVersion: info.PromptVersion, SchemaVersion: schema.Version})
-		if err != nil {
-			return nil, err
-		}
-		j.cached, ids = len(ids)-len(left), left
-	}
-	j.todo = ids
-	return j, nil
-}
-
-// items are the pipeline items of the documents to send.
-func (j *job) items() []pipeline.Item {
-	items := make([]pipeline.Item, len(j.todo))
-	for i, id := range j.todo {
-		items[i] = pipeline.Item{DocumentID: id}
-	}
-	return items
-}
-
-// checkResumable refuses to resume run with an extractor, model, prompt or
-// schema other than the one it started with.
-func checkResumable(run *store.Run, info extract.Info) error {
-	if run.Kind != jobKind {
-		return fmt.Errorf("run %d is an %s run: only reextract runs resume (start a new one with thesisdb reextract --run %d)", run.ID, run.Kind, run.ID)
-	}
-	if run.Extractor != info.Extractor || run.Model != info.Model || run.PromptVersion != info.PromptVersion || run.SchemaVersion != schema.Version {
-		return fmt.Errorf("run %d extracts with %s; these settings give %s: resume it with the same --extractor and --model and the same thesisdb version, or start a new run (thesisdb reextract --run %d)",
-			run.ID, describe(run.Extractor, run.Model, run.PromptVersion, run.SchemaVersion),
-			describe(info.Extractor, info.Model, info.PromptVersion, schema.Version), run.ID)
-	}
-	return nil
-}
-
-func describe(extractor, model, prompt, schemaVersion string) string {
-	s := extractor
-	if model != "" {
-		s += " " + model
-	}
-	return fmt.Sprintf("%s, prompt %s, schema %s", s, prompt, schemaVersion)
-}
 
 func (a *app) reextractCommand() *cobra.Command {
 	var ef extractFlags
@@ -170,15 +76,13 @@ running. Documents too long for one request are extracted right away.`,
 			defer db.Close()
 
 			var run *store.Run
-			params := jobParams{Selection: sel}
+			params := pipeline.JobParams{Selection: sel}
 			if resume != 0 {
 				if run, err = db.GetRun(ctx, resume); err != nil {
 					return err
 				}
-				if run.Kind == jobKind {
-					if err := json.Unmarshal([]byte(run.ParamsJSON), &params); err != nil {
-						return fmt.Errorf("run %d: read its params: %w", run.ID, err)
-					}
+				if params, err = pipeline.RunParams(run); err != nil {
+					return err
 				}
 				// Settings not given again come from the run.
 				if !fs.Changed("extractor") {
@@ -202,79 +106,68 @@ running. Documents too long for one request are extracted right away.`,
 			if err != nil {
 				return err
 			}
-			info := ex.Info()
 			if run != nil {
-				if err := checkResumable(run, info); err != nil {
+				if err := pipeline.CheckResumable(run, ex.Info()); err != nil {
+					return err
+				}
+			}
+			if params.Batch {
+				if _, err := pipeline.AsBatcher(ex); err != nil {
 					return err
 				}
 			}
 			p := a.newPipeline(db, ex, &ef)
 			p.Force = params.Force
-			var bx batchExtractor
-			var collected pipeline.Summary
-			if params.Batch {
-				if bx, err = asBatcher(ex); err != nil {
-					return err
-				}
-			}
-			if run != nil && params.Batch && !dryRun {
-				pending, err := a.collectBatches(ctx, db, bx, p, run.ID, func(e pipeline.Event) {
-					collected.Add(e)
-					if e.Status == pipeline.Failed {
-						a.printEvent(e)
-					}
-				})
+			if dryRun {
+				j, err := pipeline.PlanJob(ctx, db, run, params, ex.Info())
 				if err != nil {
 					return err
 				}
-				if pending > 0 {
-					a.printSummary(run.ID, collected, store.RunWaiting)
-					fmt.Fprintf(a.stderr, "%s still running: collect the rest later with thesisdb reextract --resume %d\n", plural(pending, "batch"), run.ID)
-					return db.SetRunStatus(ctx, run.ID, store.RunWaiting)
-				}
-			}
-			j, err := planJob(ctx, db, run, params, info)
-			if err != nil {
-				return err
-			}
-			if dryRun {
 				return a.printDryRun(ctx, db, ex, j)
 			}
-			if run != nil && len(j.todo) == 0 && collected.OK+collected.Failed+collected.Duplicate > 0 {
-				return a.finishRun(ctx, db, run.ID, collected)
-			}
-			runID, err := a.startJob(ctx, db, j)
-			if err != nil || runID == 0 {
-				return err
-			}
-			waiting := false
-			if params.Batch && run == nil {
-				if j.todo, err = a.submitBatch(ctx, db, bx, runID, j.todo); err != nil {
-					db.SetRunStatus(context.WithoutCancel(ctx), runID, store.RunFailed)
-					return err
-				}
-				waiting = true
-				if len(j.todo) > 0 {
-					a.log.Info("extracting now the documents too long for one batch request", "documents", len(j.todo))
-				}
-			}
-			prog := newProgress(a.stderr, isTerminal(a.stderr), runID, len(j.todo), every)
-			sum := p.Run(ctx, runID, j.items(), func(e pipeline.Event) {
-				prog.add(e)
-				if e.Status == pipeline.Failed {
-					prog.clear()
-					a.printEvent(e)
-				}
+			var prog *progress
+			out, err := p.RunJob(ctx, db, run, params, pipeline.JobHooks{
+				OnEvent: func(e pipeline.Event) {
+					if prog != nil {
+						prog.add(e)
+					}
+					if e.Status == pipeline.Failed {
+						if prog != nil {
+							prog.clear()
+						}
+						a.printEvent(e)
+					}
+				},
+				OnPending: func(b llm.BatchInfo) {
+					fmt.Fprintf(a.stderr, "batch %s: %s, %d of %d requests done\n", b.ID, b.Status, b.Completed+b.Failed, b.Total)
+				},
+				OnSubmitted: func(runID int64, documents, batches int) {
+					fmt.Fprintf(a.stderr, "run %d: submitted %s in %s to the Batch API (results within 24 hours, at half price)\n",
+						runID, plural(documents, "document"), plural(batches, "batch"))
+				},
+				OnSend: func(runID int64, documents int) {
+					prog = newProgress(a.stderr, isTerminal(a.stderr), runID, documents, every)
+				},
 			})
-			prog.finish()
-			sum.Cached += j.cached
-			if waiting && ctx.Err() == nil && sum.Aborted == nil {
-				a.printSummary(runID, sum, store.RunWaiting)
-				fmt.Fprintf(a.stderr, "collect the batch results with: thesisdb reextract --resume %d\n", runID)
-				return db.SetRunStatus(ctx, runID, store.RunWaiting)
+			if prog != nil {
+				prog.finish()
 			}
-			collected.Merge(sum)
-			return a.finishRun(ctx, db, runID, collected)
+			switch {
+			case err != nil:
+				return err
+			case out.Waiting && out.Job == nil:
+				a.printSummary(out.RunID, out.Summary, store.RunWaiting)
+				fmt.Fprintf(a.stderr, "%s still running: collect the rest later with thesisdb reextract --resume %d\n", plural(out.Pending, "batch"), out.RunID)
+				return nil
+			case out.Waiting:
+				a.printSummary(out.RunID, out.Summary, store.RunWaiting)
+				fmt.Fprintf(a.stderr, "collect the batch results with: thesisdb reextract --resume %d\n", out.RunID)
+				return nil
+			case out.RunID == 0:
+				a.printNothingToDo(out.Job)
+				return nil
+			}
+			return a.finishRun(ctx, db, out.RunID, out.Summary)
 		},
 	}
 	fs := cmd.Flags()
@@ -289,79 +182,38 @@ running. Documents too long for one request are extracted right away.`,
 	return cmd
 }
 
-// startJob records a new run for j, or sets the resumed one running
-// again. It returns 0 and prints why when there is nothing to do.
-func (a *app) startJob(ctx context.Context, db *store.DB, j *job) (int64, error) {
-	if j.run != nil {
-		if len(j.todo) == 0 {
-			fmt.Fprintf(a.stderr, "run %d: nothing left to do (%d of %s done, %d cached)\n", j.run.ID, j.done, plural(j.selected, "document"), j.cached)
-			if j.run.Status != store.RunDone {
-				return 0, db.SetRunStatus(ctx, j.run.ID, store.RunDone)
-			}
-			return 0, nil
-		}
-		if err := db.ResumeRun(ctx, j.run.ID); err != nil {
-			return 0, err
-		}
-		a.log.Info("resuming run", "run", j.run.ID, "done", j.done, "left", len(j.todo), "cached", j.cached)
-		return j.run.ID, nil
+// printNothingToDo says why a job sent nothing.
+func (a *app) printNothingToDo(j *pipeline.Job) {
+	if j.Run != nil {
+		fmt.Fprintf(a.stderr, "run %d: nothing left to do (%d of %s done, %d cached)\n", j.Run.ID, j.Done, plural(j.Selected, "document"), j.Cached)
+		return
 	}
-	switch {
-	case j.selected == 0:
-		return 0, fmt.Errorf("no stored documents match %s", j.params.Selection)
-	case len(j.todo) == 0:
-		fmt.Fprintf(a.stderr, "all %s selected are already extracted with %s: nothing to do (--force extracts them again)\n",
-			plural(j.selected, "document"), describe(j.info.Extractor, j.info.Model, j.info.PromptVersion, schema.Version))
-		return 0, nil
-	}
-	id, err := db.StartRun(ctx, store.RunSpec{Kind: jobKind, Extractor: j.info.Extractor, Model: j.info.Model,
-		PromptVersion: j.info.PromptVersion, PromptHash: j.info.PromptHash, SchemaVersion: schema.Version, Params: j.params})
-	if err != nil {
-		return 0, err
-	}
-	if j.cached > 0 {
-		if err := db.AddSkipped(ctx, id, j.cached); err != nil {
-			return 0, err
-		}
-	}
-	a.log.Info("started run", "run", id, "selection", j.params.Selection.String(), "documents", len(j.todo), "cached", j.cached)
-	return id, nil
-}
-
-// estimator is an extractor that can price a document without sending it.
-type estimator interface {
-	Estimate(doc *schema.Document) (promptTokens, outputTokens int, costUSD float64)
+	fmt.Fprintf(a.stderr, "all %s selected are already extracted with %s: nothing to do (--force extracts them again)\n",
+		plural(j.Selected, "document"), pipeline.Describe(j.Info.Extractor, j.Info.Model, j.Info.PromptVersion, schema.Version))
 }
 
 // printDryRun prints what j would send and cost, calling nothing.
-func (a *app) printDryRun(ctx context.Context, db *store.DB, ex extract.Extractor, j *job) error {
+func (a *app) printDryRun(ctx context.Context, db *store.DB, ex extract.Extractor, j *pipeline.Job) error {
 	w := a.stdout
-	what := "new run over " + j.params.Selection.String()
-	if j.run != nil {
-		what = fmt.Sprintf("resume of run %d (%d of %s already done)", j.run.ID, j.done, plural(j.selected, "document"))
+	what := "new run over " + j.Params.Selection.String()
+	if j.Run != nil {
+		what = fmt.Sprintf("resume of run %d (%d of %s already done)", j.Run.ID, j.Done, plural(j.Selected, "document"))
 	}
-	fmt.Fprintf(w, "dry run: %s with %s\n", what, describe(j.info.Extractor, j.info.Model, j.info.PromptVersion, schema.Version))
-	fmt.Fprintf(w, "selected:  %s\n", plural(j.selected, "document"))
-	if j.cached > 0 {
-		fmt.Fprintf(w, "cached:    %s already extracted this way, skipped (--force includes them)\n", plural(j.cached, "document"))
+	fmt.Fprintf(w, "dry run: %s with %s\n", what, pipeline.Describe(j.Info.Extractor, j.Info.Model, j.Info.PromptVersion, schema.Version))
+	fmt.Fprintf(w, "selected:  %s\n", plural(j.Selected, "document"))
+	if j.Cached > 0 {
+		fmt.Fprintf(w, "cached:    %s already extracted this way, skipped (--force includes them)\n", plural(j.Cached, "document"))
 	}
-	fmt.Fprintf(w, "to send:   %s\n", plural(len(j.todo), "document"))
-	est, ok := ex.(estimator)
+	fmt.Fprintf(w, "to send:   %s\n", plural(len(j.Todo), "document"))
+	est, ok, err := j.Estimate(ctx, db, ex)
+	if err != nil {
+		return err
+	}
 	if !ok {
-		fmt.Fprintf(w, "estimate:  0 tokens, $0 (the %s extractor calls no model)\n", j.info.Extractor)
+		fmt.Fprintf(w, "estimate:  0 tokens, $0 (the %s extractor calls no model)\n", j.Info.Extractor)
 		return nil
 	}
-	var in, out int
-	var cost float64
-	for _, id := range j.todo {
-		doc, err := db.Document(ctx, id)
-		if err != nil {
-			return err
-		}
-		p, o, c := est.Estimate(doc)
-		in, out, cost = in+p, out+o, cost+c
-	}
-	fmt.Fprintf(w, "estimate:  %d input tokens, %d output tokens, est. cost $%.4f\n", in, out, cost)
+	fmt.Fprintf(w, "estimate:  %d input tokens, %d output tokens, est. cost $%.4f\n", est.PromptTokens, est.OutputTokens, est.CostUSD)
 	return nil
 }
 

@@ -190,7 +190,7 @@ func TestReextractNewPromptVersion(t *testing.T) {
 	if r2.Kind != "reextract" || r2.PromptVersion != "rules-test-2" || r2.Status != store.RunDone || r2.DocumentsOK != docs {
 		t.Errorf("run 2: %+v", r2)
 	}
-	var params jobParams
+	var params pipeline.JobParams
 	if err := json.Unmarshal([]byte(r2.ParamsJSON), &params); err != nil || params.Selection.MaxDocumentID != int64(docs) {
 		t.Errorf("run 2 params %s: %v", r2.ParamsJSON, err)
 	}
@@ -361,11 +361,11 @@ func TestReextractResumesCrashedRun(t *testing.T) {
 	}
 	ex := newVariant("v2")
 	info := ex.Info()
-	params := jobParams{Selection: store.Selection{Where: "id <= 8"}, Concurrency: 2}
+	params := pipeline.JobParams{Selection: store.Selection{Where: "id <= 8"}, Concurrency: 2}
 	if err := db.Freeze(ctx, &params.Selection); err != nil {
 		t.Fatal(err)
 	}
-	runID, err := db.StartRun(ctx, store.RunSpec{Kind: jobKind, Extractor: info.Extractor, PromptVersion: info.PromptVersion, Params: params})
+	runID, err := db.StartRun(ctx, store.RunSpec{Kind: pipeline.JobKind, Extractor: info.Extractor, PromptVersion: info.PromptVersion, Params: params})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,28 +19,11 @@ import (
 // be and still agree.
 const ScoreTolerance = 0.05
 
-// NormIndicator is the form indicators are matched by: lower case, runs of
-// punctuation and spaces folded into one space. "HY OAS (bps)" and
-// "hy oas bps" are the same indicator.
+// NormIndicator is the form indicators are matched by: schema.IndicatorKey,
+// the one definition of the same indicator that extraction also merges
+// data points by. "HY OAS (bps)" and "hy oas bps" are the same indicator.
 func NormIndicator(s string) string {
-	return normWords(s)
-}
-
-func normWords(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '%' || r == '$' || r == '€' || r == '£' || r == '¥' || r == '.' {
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(r)
-			continue
-		}
-		space = true
-	}
-	return strings.Trim(b.String(), ".")
+	return schema.IndicatorKey(s)
 }
 
 // normText folds case, dashes and white space: for horizons and values.
@@ -138,7 +121,7 @@ func wordOverlap(a, b string) float64 {
 	return float64(inter) / float64(len(wa)+len(wb)-inter)
 }
 
-func normPerspective(s string) string { return normWords(s) }
+func normPerspective(s string) string { return schema.IndicatorKey(s) }
 
 func sameScore(a, b *float64) bool {
 	if a == nil || b == nil {

@@ -235,3 +235,24 @@ func TestValueAndIndicatorNormalisation(t *testing.T) {
 		t.Error("sameNumbers")
 	}
 }
+
+// TestSameIndicatorAsExtraction checks that comparison matches indicators
+// exactly as extraction merges them (schema.IndicatorKey): the cases below
+// used to be one indicator to one side and two to the other.
+func TestSameIndicatorAsExtraction(t *testing.T) {
+	for _, c := range [][2]string{{"EPS .", "eps"}, {". Net debt", "Net debt"}, {"Price (€)", "price €"}} {
+		if NormIndicator(c[0]) != NormIndicator(c[1]) || NormIndicator(c[0]) != schema.IndicatorKey(c[1]) {
+			t.Errorf("%q and %q: %q, %q", c[0], c[1], NormIndicator(c[0]), NormIndicator(c[1]))
+		}
+		a := &schema.Extraction{Theses: []schema.Thesis{{Title: "t", Stance: schema.Bullish,
+			DataPoints: []schema.DataPoint{{Indicator: c[0], Value: "5"}}}}}
+		b := &schema.Extraction{Theses: []schema.Thesis{{Title: "t", Stance: schema.Bullish,
+			DataPoints: []schema.DataPoint{{Indicator: c[1], Value: "5"}}}}}
+		if d := Diff(a, b); d.Changed() || d.Unchanged != 1 {
+			t.Errorf("%q vs %q: %+v", c[0], c[1], d)
+		}
+	}
+	if NormIndicator("Price (€)") == NormIndicator("Price") {
+		t.Error("a currency sign no longer tells indicators apart")
+	}
+}

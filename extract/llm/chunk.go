@@ -196,27 +196,10 @@ func head(s string, maxTokens int) string {
 	return h
 }
 
-// dpKey identifies a data point by what it states: its indicator and
-// value, ignoring case, spacing and punctuation.
+// dpKey identifies a data point by what it states: its indicator
+// (schema.IndicatorKey) and value, ignoring case, spacing and punctuation.
 func dpKey(d schema.DataPoint) string {
-	return normKey(d.Indicator) + "|" + strings.ReplaceAll(normKey(d.Value), " ", "")
-}
-
-func normKey(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '%' || r == '.' || r == '$' {
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteRune(r)
-			space = false
-		} else {
-			space = true
-		}
-	}
-	return strings.Trim(b.String(), ". ")
+	return schema.IndicatorKey(d.Indicator) + "|" + strings.ReplaceAll(schema.IndicatorKey(d.Value), " ", "")
 }
 
 // mergeDataPoints concatenates data points, dropping those that state the

@@ -224,6 +224,23 @@ func TestMergeDataPointsDeduplicates(t *testing.T) {
 	}
 }
 
+// TestMergeUsesTheOneIndicatorKey checks that chunk merging tells
+// indicators apart exactly as comparison does (schema.IndicatorKey): a
+// currency sign used to be dropped here and kept there.
+func TestMergeUsesTheOneIndicatorKey(t *testing.T) {
+	a := []schema.DataPoint{{Indicator: "Price (€)", Value: "5", Quote: "q1"}, {Indicator: "EPS .", Value: "2", Quote: "q2"}}
+	b := []schema.DataPoint{{Indicator: "price €", Value: "5", Quote: "q1"}, {Indicator: "Price ($)", Value: "5", Quote: "q3"}, {Indicator: "eps", Value: "2", Quote: "q2"}}
+	m := mergeDataPoints(a, b)
+	if len(m) != 3 || m[2].Indicator != "Price ($)" {
+		t.Errorf("merged %+v; want Price (€), EPS . and Price ($)", m)
+	}
+	for _, d := range m {
+		if !strings.HasPrefix(dpKey(d), schema.IndicatorKey(d.Indicator)+"|") {
+			t.Errorf("key %q of %q", dpKey(d), d.Indicator)
+		}
+	}
+}
+
 func TestCleanAnswer(t *testing.T) {
 	for in, want := range map[string]string{
 		"```json\n{\"a\":1}\n```":          `{"a":1}`,

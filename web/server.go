@@ -186,6 +186,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Served as JSON with nosniff, markup in strings is inert: keep it
+	// readable ("<", "&" rather than \u003c, \u0026).
+	enc.SetEscapeHTML(false)
 	enc.Encode(v)
 }
 

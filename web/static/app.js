@@ -14,9 +14,23 @@
     var row = document.getElementById("dp-" + id);
     if (row) row.classList.add("selected");
     if (marks.length > 0) {
-      marks[0].scrollIntoView({ block: "center" });
+      scrollToPassage(marks[0]);
     }
     return marks.length > 0;
+  }
+
+  // scrollToPassage brings mark to the middle of the text column when
+  // the column scrolls on its own (wide screens), else of the window.
+  function scrollToPassage(mark) {
+    var col = mark.closest(".text-col");
+    if (col && col.scrollHeight > col.clientHeight && getComputedStyle(col).position === "sticky") {
+      var top = mark.getBoundingClientRect().top - col.getBoundingClientRect().top + col.scrollTop;
+      col.scrollTop = Math.max(0, top - col.clientHeight / 2);
+      var r = col.getBoundingClientRect();
+      if (r.bottom < 0 || r.top > window.innerHeight) col.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    mark.scrollIntoView({ block: "center" });
   }
 
   function interactive(el) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/thesisdb/thesisdb/schema"
@@ -117,65 +116,5 @@ func TestUncachedAndNotExtractedIn(t *testing.T) {
 	got, err = db.NotExtractedIn(ctx, r2, all)
 	if err != nil || !reflect.DeepEqual(got, []int64{2, 4}) {
 		t.Errorf("not extracted in run 2 = %v, %v; want [2 4]", got, err)
-	}
-}
-
-func TestExtractionPairs(t *testing.T) {
-	ctx := context.Background()
-	db, r1, r2 := jobFixture(t)
-	var got []string
-	err := db.ExtractionPairs(ctx, r1, r2, func(p ExtractionPair) error {
-		s := p.Source + ":"
-		if p.A != nil {
-			s += "A=" + string(p.A.Theses[0].Stance)
-		}
-		if p.B != nil {
-			s += "B=" + string(p.B.Theses[0].Stance)
-		}
-		got = append(got, s)
-		return nil
-	})
-	want := []string{"note-1.txt:A=bullishB=bearish", "note-2.txt:A=bullish", "note-4.txt:A=bullish"}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("pairs = %v, %v; want %v", got, err, want)
-	}
-	if err := db.ExtractionPairs(ctx, r1, 42, func(ExtractionPair) error { return nil }); !errors.Is(err, ErrNotFound) {
-		t.Errorf("pairs with a missing run: %v", err)
-	}
-}
-
-func TestExtractionsRestoreGrounding(t *testing.T) {
-	ctx := context.Background()
-	db, r1, _ := jobFixture(t)
-	var docs []int64
-	err := db.Extractions(ctx, 0, func(s StoredExtraction) error {
-		docs = append(docs, s.DocumentID)
-		dps := s.Extraction.Theses[0].DataPoints
-		if g := dps[0].Ground; g == nil || !g.Grounded || g.Start != 8 || g.End != 44 || g.Method != "stored" {
-			t.Errorf("document %d: first data point grounding %+v", s.DocumentID, g)
-		}
-		if g := dps[1].Ground; g == nil || g.Grounded || g.Method != "" {
-			t.Errorf("document %d: second data point grounding %+v", s.DocumentID, g)
-		}
-		if want := map[int64]schema.Stance{1: schema.Bearish}[s.DocumentID]; want != "" && s.Extraction.Theses[0].Stance != want {
-			t.Errorf("document 1's current extraction is not run 2's")
-		}
-		if s.SHA256 == "" || !strings.HasPrefix(s.Source, "note-") {
-			t.Errorf("document fields missing: %+v", s)
-		}
-		return nil
-	})
-	if err != nil || !reflect.DeepEqual(docs, []int64{1, 2, 4}) {
-		t.Errorf("current extractions of %v, %v", docs, err)
-	}
-	n := 0
-	if err := db.Extractions(ctx, r1, func(s StoredExtraction) error {
-		n++
-		if s.RunID != r1 || s.Extraction.Theses[0].Stance != schema.Bullish {
-			t.Errorf("run 1 extraction: %+v", s)
-		}
-		return nil
-	}); err != nil || n != 3 {
-		t.Errorf("run 1: %d extractions, %v", n, err)
 	}
 }

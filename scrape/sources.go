@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/thesisdb/thesisdb/extract"
 	"github.com/thesisdb/thesisdb/extract/htmldoc"
+	"github.com/thesisdb/thesisdb/internal/lazyre"
 )
 
 // DefaultMaxPages is a source's max_pages when the file or flags set none.
@@ -209,14 +209,14 @@ func ParseConfig(text, dir string) (*Config, error) {
 }
 
 // sourceHeaderRe matches a [[source]] table header.
-var sourceHeaderRe = regexp.MustCompile(`^\s*\[\[\s*source\s*\]\]`)
+var sourceHeaderRe = lazyre.New(`^\s*\[\[\s*source\s*\]\]`)
 
 // sourceLines returns the line numbers of the [[source]] headers, in
 // order, so that messages about a source point at it.
 func sourceLines(text string) []int {
 	var out []int
 	for i, l := range strings.Split(text, "\n") {
-		if sourceHeaderRe.MatchString(l) {
+		if sourceHeaderRe().MatchString(l) {
 			out = append(out, i+1)
 		}
 	}
@@ -327,7 +327,7 @@ func parseEvery(s string) (time.Duration, error) {
 
 // envNameRe is what a header's value must be: an environment variable's
 // name.
-var envNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameRe = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Check validates a source and fills its defaults (name, follow, depth,
 // max_pages): exactly one of feed, sitemap and start, absolute http(s)
@@ -399,7 +399,7 @@ func (s *Source) Check() error {
 		if strings.TrimSpace(name) == "" {
 			return errors.New("headers: an empty header name")
 		}
-		if !envNameRe.MatchString(env) {
+		if !envNameRe().MatchString(env) {
 			// Do not repeat the value: it may be the secret itself.
 			return fmt.Errorf("headers: %s's value must be the name of an environment variable that holds it (like SITE_TOKEN), not the value itself", name)
 		}

@@ -451,3 +451,26 @@ func checkPolite(t *testing.T, rec *recorder, hits []hit) {
 		}
 	}
 }
+
+// TestScrapeBadSource: a source whose feed fails is recorded at stage
+// fetch and the other sources go on; scheduled, it waits for its next
+// turn instead of being retried at every pass.
+func TestScrapeBadSource(t *testing.T) {
+	h := newHarness(t)
+	base := h.site.srv.URL
+	broken := &Source{Name: "broken", Feed: base + "/no-such-feed.xml", Every: time.Hour}
+	h.sources = []*Source{broken, h.sources[1]}
+	run1, sum, _ := h.run(false)
+	if sum.SourcesFailed != 1 || sum.Pipeline.OK != 2 {
+		t.Fatalf("summary %+v: want the broken source failed and the portal's 2 notes stored", sum)
+	}
+	fails := h.query(`SELECT stage, source, error FROM failures WHERE run_id = ?`, run1)
+	if len(fails) != 1 || fails[0][0] != "fetch" || fails[0][1] != broken.Feed || !strings.Contains(fails[0][2], "source broken") {
+		t.Fatalf("failures %v", fails)
+	}
+	h.site.rec.reset()
+	_, sum, _ = h.run(false)
+	if sum.SourcesNotDue != 1 || sum.SourcesFailed != 0 || countPath(h.site.rec.all(), "/no-such-feed.xml") != 0 {
+		t.Fatalf("second run asked the broken source again within its hour: %+v", sum)
+	}
+}

@@ -155,8 +155,19 @@ func (s *Scraper) Run(ctx context.Context, runID int64, sources []*Source) Summa
 		sum.Sources++
 		js, err := s.plan(ctx, src, seen)
 		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
 			s.sourceFailed(ctx, runID, src, err, &sum, emit)
 			if len(js) == 0 {
+				if src.Every > 0 && !s.DryRun {
+					// Tried again on its schedule, not at every pass.
+					now := time.Now()
+					sum.noteDue(now.Add(src.Every))
+					if err := s.Store.SourceScraped(ctx, src.Name, now, now.Add(src.Every)); err != nil {
+						s.logger().Warn("record the source's scrape", "source", src.Name, "err", err)
+					}
+				}
 				continue
 			}
 		}

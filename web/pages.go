@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/thesisdb/thesisdb/internal/rowfmt"
 	"github.com/thesisdb/thesisdb/store"
 )
 
@@ -51,7 +52,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("$%.4f", *f)
 	},
 	"snippet": snippetParts,
-	"cell":    cellText,
+	"cell":    rowfmt.CellText,
 	"join":    strings.Join,
 	"pct": func(n, d int) string {
 		if d == 0 {

@@ -2,17 +2,13 @@ package web
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
+	"github.com/thesisdb/thesisdb/internal/rowfmt"
 	"github.com/thesisdb/thesisdb/store"
 )
 
@@ -131,7 +127,7 @@ func (s *Server) collect(ctx context.Context, q string) (*queryResult, error) {
 	sum, err := s.runQuery(ctx, q, func(c []string) error { res.Columns = c; return nil },
 		func(v []any) error {
 			for i := range v {
-				v[i] = jsonValue(v[i])
+				v[i] = rowfmt.JSONValue(v[i])
 			}
 			res.Rows = append(res.Rows, v)
 			return nil
@@ -174,8 +170,8 @@ func (s *Server) sqlPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // sqlDownload streams a query's result as CSV or JSON (an array of
-// objects), as `thesisdb query --format csv|json` prints it, within the
-// same limits.
+// objects), exactly as `thesisdb query --format csv|json` prints it,
+// within the same limits.
 func (s *Server) sqlDownload(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query().Get("sql")
 	format := r.URL.Query().Get("format")
@@ -186,9 +182,7 @@ func (s *Server) sqlDownload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("format=%q: want csv or json", format), http.StatusBadRequest)
 		return
 	}
-	var cw *csv.Writer
-	var cols []string
-	n := 0
+	rw := rowfmt.NewWriter(w, format)
 	started := false
 	start := func() {
 		if started {
@@ -198,48 +192,14 @@ func (s *Server) sqlDownload(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		if format == "csv" {
 			h.Set("Content-Type", "text/csv; charset=utf-8")
-			h.Set("Content-Disposition", `attachment; filename="query.csv"`)
-			cw = csv.NewWriter(w)
-			cw.Write(cols)
 		} else {
 			h.Set("Content-Type", "application/json; charset=utf-8")
-			h.Set("Content-Disposition", `attachment; filename="query.json"`)
-			w.Write([]byte("["))
 		}
+		h.Set("Content-Disposition", `attachment; filename="query.`+format+`"`)
 	}
-	sum, err := s.runQuery(r.Context(), q, func(c []string) error { cols = c; return nil }, func(v []any) error {
+	sum, err := s.runQuery(r.Context(), q, rw.Header, func(v []any) error {
 		start()
-		n++
-		if format == "csv" {
-			rec := make([]string, len(v))
-			for i, x := range v {
-				rec[i] = cellText(x)
-			}
-			return cw.Write(rec)
-		}
-		sep := ",\n"
-		if n == 1 {
-			sep = "\n"
-		}
-		// Keys in column order: an ordered object written by hand.
-		var b strings.Builder
-		b.WriteString(sep + "{")
-		for i, c := range cols {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			k, _ := json.Marshal(c)
-			val, err := json.Marshal(jsonValue(v[i]))
-			if err != nil {
-				return err
-			}
-			b.Write(k)
-			b.WriteString(": ")
-			b.Write(val)
-		}
-		b.WriteString("}")
-		_, err := w.Write([]byte(b.String()))
-		return err
+		return rw.Row(v)
 	})
 	if err != nil && !started {
 		code, msg := s.status(r, err)
@@ -248,23 +208,15 @@ func (s *Server) sqlDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	start()
 	if err != nil {
-		// The status is sent: the error ends the body, where a reader
-		// sees the file is incomplete.
+		// The status is sent: the error ends the body, so that the file
+		// is visibly incomplete.
 		s.log.Warn("query download stopped", "err", err)
-		if format == "csv" {
-			cw.Flush()
-		}
 		fmt.Fprintf(w, "\nerror: %v\n", err)
 		return
 	}
-	if format == "csv" {
-		cw.Flush()
-	} else {
-		if n == 0 {
-			w.Write([]byte("]\n"))
-		} else {
-			w.Write([]byte("\n]\n"))
-		}
+	if err := rw.Close(); err != nil {
+		s.log.Warn("query download", "err", err)
+		return
 	}
 	if sum.Cut() {
 		s.log.Info("query download cut at the limits", "rows", sum.Rows, "cut_rows", sum.CutRows, "cut_bytes", sum.CutBytes)
@@ -279,30 +231,4 @@ func (s *Server) apiQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
-}
-
-// jsonValue is v for encoding/json: NaN and infinities become null (a
-// BLOB, []byte, encodes as base64).
-func jsonValue(v any) any {
-	if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
-		return nil
-	}
-	return v
-}
-
-// cellText is v as text, as `thesisdb query` prints it: BLOBs base64,
-// NULL empty.
-func cellText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case []byte:
-		return base64.StdEncoding.EncodeToString(x)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	default:
-		return fmt.Sprint(x)
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/thesisdb/thesisdb/extract"
+	"github.com/thesisdb/thesisdb/internal/rowfmt"
 	"github.com/thesisdb/thesisdb/schema"
 	"github.com/thesisdb/thesisdb/store"
 )
@@ -152,8 +153,8 @@ README.md documents every column.`,
 				a.log.Debug("database opened immutable: its folder is not writable and no process has it open", "db", a.dbPath)
 			}
 			out := bufio.NewWriterSize(a.stdout, 64<<10)
-			rw := newRowWriter(out, format)
-			sum, err := r.Stream(ctx, q, lim, rw.header, rw.row)
+			rw := rowfmt.NewWriter(out, format)
+			sum, err := r.Stream(ctx, q, lim, rw.Header, rw.Row)
 			if err != nil {
 				out.Flush()
 				switch {
@@ -168,7 +169,7 @@ README.md documents every column.`,
 				}
 				return err
 			}
-			if err := rw.close(); err != nil {
+			if err := rw.Close(); err != nil {
 				return err
 			}
 			if err := out.Flush(); err != nil {

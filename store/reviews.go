@@ -195,7 +195,7 @@ func (db *DB) ReviewDataPoint(ctx context.Context, in ReviewInput) (DataPointRev
 		kept := cs[:0]
 		for _, c := range cs {
 			c.Old = held[c.Field]
-			if c.Old == c.New {
+			if strings.TrimSpace(c.Old) == c.New {
 				continue // no change: not a correction
 			}
 			kept = append(kept, c)

@@ -312,16 +312,23 @@ func pageBase(doc *goquery.Document, pageURL string) *url.URL {
 	return base
 }
 
-// sitemaps reads a sitemap, sitemap index or robots.txt and the sitemaps
-// they name, breadth first, at most maxSitemaps files and
-// maxSitemapNesting levels of indexes.
+// sitemaps reads a sitemap, sitemap index or robots.txt (a site's root
+// URL stands for its robots.txt) and the sitemaps they name, breadth
+// first, at most maxSitemaps files and maxSitemapNesting levels of
+// indexes.
 func (d *discovery) sitemaps(ctx context.Context, root string) error {
 	type item struct {
 		url   string
 		level int
 	}
 	var queue []item
-	if u, err := url.Parse(root); err == nil && strings.EqualFold(u.Path, "/robots.txt") {
+	u, err := url.Parse(root)
+	if err == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == "" {
+		// A site's root: its robots.txt names its sitemaps.
+		root = u.ResolveReference(&url.URL{Path: "/robots.txt"}).String()
+		u, err = url.Parse(root)
+	}
+	if err == nil && strings.EqualFold(u.Path, "/robots.txt") {
 		p, err := d.get(ctx, root)
 		if err != nil {
 			return fmt.Errorf("robots.txt: %w", err)

@@ -207,6 +207,7 @@ func TestDiscoverSitemaps(t *testing.T) {
 	want := []string{"/notes/1 2026-01-10", "/notes/2 2026-01-11", "/about", "/notes/3", "/notes/4"}
 	same(t, "index", urls(srv, discover(t, &Source{Sitemap: srv.URL + "/sitemap_index.xml"}, g)), want)
 	same(t, "robots.txt", urls(srv, discover(t, &Source{Sitemap: srv.URL + "/robots.txt"}, g)), append([]string{"/notes/9"}, want...))
+	same(t, "site root", urls(srv, discover(t, &Source{Sitemap: srv.URL + "/"}, g)), append([]string{"/notes/9"}, want...))
 	same(t, "allowed", urls(srv, discover(t, &Source{Sitemap: srv.URL + "/sitemap_index.xml", Allow: []string{srv.URL + "/notes/*"}}, g)),
 		[]string{"/notes/1 2026-01-10", "/notes/2 2026-01-11", "/notes/3", "/notes/4"})
 

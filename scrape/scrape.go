@@ -45,7 +45,8 @@ type Source struct {
 	// <link rel="alternate"> names one.
 	Feed string
 	// Sitemap is a sitemap or sitemap index (XML, gzipped or plain text),
-	// or a robots.txt whose Sitemap: lines name them.
+	// or a robots.txt whose Sitemap: lines name them (a site's root URL
+	// stands for its robots.txt).
 	Sitemap string
 	// Start is a page whose links (Follow) lead to articles.
 	Start string

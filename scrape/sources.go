@@ -123,7 +123,8 @@ func LoadSources(path string) ([]*Source, error) {
 //     (default: the URL's host); unique in the file.
 //   - feed, sitemap or start: exactly one. sitemap may be an XML sitemap,
 //     a sitemap index, either gzipped, a plain-text list of URLs, or a
-//     robots.txt whose Sitemap: lines name them.
+//     robots.txt whose Sitemap: lines name them (or a site's root URL,
+//     which stands for its robots.txt).
 //   - follow, allow, depth: how start pages are crawled (follow and depth
 //     only with start; allow also filters feed and sitemap links).
 //   - tags: recorded on every document stored from the source.

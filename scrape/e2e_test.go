@@ -227,7 +227,12 @@ func newHarness(t *testing.T) *harness {
 // run scrapes once, as a command does: a new run and a new fetcher.
 func (h *harness) run(dry bool) (int64, Summary, []Event) {
 	h.t.Helper()
-	ctx := context.Background()
+	return h.runCtx(context.Background(), dry, nil)
+}
+
+// runCtx is run under ctx, calling onEvent with each event too.
+func (h *harness) runCtx(ctx context.Context, dry bool, onEvent func(Event)) (int64, Summary, []Event) {
+	h.t.Helper()
 	info := h.ex.Info()
 	runID, err := h.db.StartRun(ctx, store.RunSpec{Kind: "scrape", Extractor: info.Extractor, Model: info.Model,
 		PromptVersion: info.PromptVersion, SchemaVersion: schema.Version})
@@ -245,10 +250,13 @@ func (h *harness) run(dry bool) (int64, Summary, []Event) {
 			mu.Lock()
 			events = append(events, e)
 			mu.Unlock()
+			if onEvent != nil {
+				onEvent(e)
+			}
 		},
 	}
 	sum := sc.Run(ctx, runID, h.sources)
-	if err := h.db.SetRunStatus(ctx, runID, store.RunDone); err != nil {
+	if err := h.db.SetRunStatus(context.WithoutCancel(ctx), runID, store.RunDone); err != nil {
 		h.t.Fatal(err)
 	}
 	return runID, sum, events
@@ -472,5 +480,48 @@ func TestScrapeBadSource(t *testing.T) {
 	_, sum, _ = h.run(false)
 	if sum.SourcesNotDue != 1 || sum.SourcesFailed != 0 || countPath(h.site.rec.all(), "/no-such-feed.xml") != 0 {
 		t.Fatalf("second run asked the broken source again within its hour: %+v", sum)
+	}
+}
+
+// TestScrapeStopped: a scrape stopped midway keeps what it stored, and
+// the next one stores the rest, each article once, asking again with a
+// full GET only for what was not stored.
+func TestScrapeStopped(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	stored := 0
+	_, sum, _ := h.runCtx(ctx, false, func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Outcome == Stored {
+			if stored++; stored == 5 {
+				cancel()
+			}
+		}
+	})
+	first := h.count(`SELECT count(*) FROM documents`)
+	if first < 5 || first >= 19 || sum.Outcomes[Stored] != first {
+		t.Fatalf("stopped run stored %d documents (%d reported), want 5 to 18", first, sum.Outcomes[Stored])
+	}
+	if n := h.count(`SELECT count(*) FROM known_urls WHERE document_id IS NOT NULL`); n != first {
+		t.Fatalf("%d known URLs with a document after the stop, want %d: a URL is recorded only once stored", n, first)
+	}
+	h.site.rec.reset()
+	_, sum, _ = h.run(false)
+	if n := h.count(`SELECT count(*) FROM documents`); n != 19 {
+		t.Fatalf("%d documents after the next run, want 19", n)
+	}
+	if sum.Pipeline.Duplicate != 0 || sum.Pipeline.OK != 19-first {
+		t.Fatalf("next run summary %+v, want %d stored and no duplicate", sum, 19-first)
+	}
+	full := 0
+	for _, hit := range h.site.rec.all() {
+		if (strings.HasPrefix(hit.path, "/posts/") || strings.HasPrefix(hit.path, "/reports/") || strings.HasPrefix(hit.path, "/research/")) && hit.status == 200 {
+			full++
+		}
+	}
+	if full != 19-first {
+		t.Fatalf("next run fetched %d pages in full, want %d (those not stored before the stop)", full, 19-first)
 	}
 }

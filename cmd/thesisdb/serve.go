@@ -61,6 +61,9 @@ The SQL page runs one statement under the guard of thesisdb query, with
 				return errors.New("--timeout must be positive")
 			}
 			ctx := cmd.Context()
+			if _, err := os.Stat(a.dbPath); err != nil {
+				return fmt.Errorf("open database %s: %w (run `thesisdb ingest` first, or pass --db)", a.dbPath, err)
+			}
 			// Bring the schema up to date when this user may; a reader
 			// of a database it may not write serves it as it is.
 			db, err := store.Open(ctx, a.dbPath)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -39,17 +40,22 @@ const (
 	maxGunzipped = 64 << 20
 )
 
-// feedTypes are the <link rel="alternate"> types feed autodiscovery
-// follows.
-var feedTypes = map[string]bool{
-	"application/rss+xml":   true,
-	"application/atom+xml":  true,
-	"application/feed+json": true,
-	"application/json":      true,
-	"application/rdf+xml":   true,
-	"text/xml":              true,
-	"application/xml":       true,
+// feedTypes rank the <link rel="alternate"> types feed autodiscovery
+// follows, best first. Plain JSON comes last: sites also announce JSON
+// APIs that way (WordPress's wp-json), which are no feeds.
+var feedTypes = map[string]int{
+	"application/rss+xml":   1,
+	"application/atom+xml":  1,
+	"application/rdf+xml":   1,
+	"application/feed+json": 1,
+	"application/xml":       2,
+	"text/xml":              2,
+	"application/json":      3,
 }
+
+// maxFeedCandidates bounds the feeds a page names that autodiscovery
+// tries.
+const maxFeedCandidates = 3
 
 // Discover finds the article URLs a source names: the items of a feed,
 // the URLs of a sitemap (indexes followed, gzip undone, robots.txt
@@ -219,15 +225,28 @@ func (d *discovery) feed(ctx context.Context, feedURL string) error {
 	}
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(p.Body))
 	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
-		alt := feedLink(p)
-		if alt == "" {
-			return fmt.Errorf("feed %s: neither a feed (RSS, Atom, JSON Feed) nor a page whose <link rel=\"alternate\"> names one", p.URL)
+		page := p.URL
+		alts := feedLinks(p)
+		if len(alts) == 0 {
+			return fmt.Errorf("feed %s: neither a feed (RSS, Atom, JSON Feed) nor a page whose <link rel=\"alternate\"> names one", page)
 		}
-		slog.Debug("scrape: feed found on page", "source", d.src.Name, "page", p.URL, "feed", alt)
-		if p, err = d.get(ctx, alt); err != nil {
-			return fmt.Errorf("feed named by %s: %w", feedURL, err)
+		var errs []error
+		for i, alt := range alts {
+			if i == maxFeedCandidates {
+				break
+			}
+			slog.Debug("scrape: feed named by page", "source", d.src.Name, "page", page, "feed", alt)
+			if p, err = d.get(ctx, alt); err == nil {
+				if f, err = gofeed.NewParser().Parse(bytes.NewReader(p.Body)); err == nil {
+					break
+				}
+				err = fmt.Errorf("%s: %w", alt, err)
+			}
+			errs = append(errs, err)
 		}
-		f, err = gofeed.NewParser().Parse(bytes.NewReader(p.Body))
+		if f == nil {
+			return fmt.Errorf("feeds named by %s: %w", page, errors.Join(errs...))
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("feed %s: %w", p.URL, err)
@@ -267,28 +286,29 @@ func isPDF(mediaType, rawURL string) bool {
 	return err == nil && strings.EqualFold(path.Ext(u.Path), ".pdf")
 }
 
-// feedLink returns the absolute URL of the first feed an HTML page names
-// in a <link rel="alternate">, or "".
-func feedLink(p *Page) string {
+// feedLinks returns the absolute URLs of the feeds an HTML page names in
+// <link rel="alternate">, best type first, in page order within a type.
+func feedLinks(p *Page) []string {
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(p.Body))
 	if err != nil {
-		return ""
+		return nil
 	}
 	base := pageBase(doc, p.URL)
-	var out string
-	doc.Find(`link[rel][href]`).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+	var found []string
+	rank := map[string]int{}
+	doc.Find(`link[rel][href]`).Each(func(_ int, s *goquery.Selection) {
 		rel := strings.Fields(strings.ToLower(s.AttrOr("rel", "")))
 		typ := strings.ToLower(strings.TrimSpace(s.AttrOr("type", "")))
-		if !contains(rel, "alternate") || !feedTypes[typ] {
-			return true
+		if !contains(rel, "alternate") || feedTypes[typ] == 0 {
+			return
 		}
-		if u, ok := resolve(base, s.AttrOr("href", "")); ok {
-			out = u.String()
-			return false
+		if u, ok := resolve(base, s.AttrOr("href", "")); ok && rank[u.String()] == 0 {
+			found = append(found, u.String())
+			rank[u.String()] = feedTypes[typ]
 		}
-		return true
 	})
-	return out
+	sort.SliceStable(found, func(i, j int) bool { return rank[found[i]] < rank[found[j]] })
+	return found
 }
 
 func contains(list []string, s string) bool {

@@ -155,6 +155,10 @@ func TestDiscoverFeeds(t *testing.T) {
 {"id":"2","url":"{{.}}/j/2","date_modified":"2026-03-05T00:00:00Z","content_text":"y","attachments":[{"url":"{{.}}/j/2.pdf","mime_type":"application/pdf"}]}]}`,
 		"/":            `<html><head><title>Blog</title><link rel="stylesheet" href="/s.css"><link rel="alternate" type="application/rss+xml" title="Posts" href="/feed.xml"><link rel="alternate" type="application/atom+xml" title="Comments" href="/atom.xml"></head><body><p>Home</p></body></html>`,
 		"/nofeed.html": `<html><head><title>Nothing</title></head><body><p>No feed here</p></body></html>`,
+		// A JSON API announced first, a feed that is gone, then the feed.
+		"/wp.html":                `<html><head><link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/12"><link rel="alternate" type="application/atom+xml" href="/gone.xml"><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body><p>x</p></body></html>`,
+		"/wp-json/wp/v2/pages/12": `{"id":12,"title":{"rendered":"About"}}`,
+		"/apionly.html":           `<html><head><link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/12"></head><body><p>x</p></body></html>`,
 	})
 	g := &plainGetter{}
 	rssWant := []string{"/2026/01/one.html 2026-01-05", "/2026/01/two.html 2026-01-06", "/files/two-deck.pdf 2026-01-06", "https://other.example/post"}
@@ -163,6 +167,13 @@ func TestDiscoverFeeds(t *testing.T) {
 	same(t, "JSON Feed", urls(srv, discover(t, &Source{Feed: srv.URL + "/feed.json"}, g)), []string{"/j/1 2026-03-01", "/j/2 2026-03-05", "/j/2.pdf 2026-03-05"})
 	// A site's home page: its first feed <link rel="alternate"> is read.
 	same(t, "autodiscovered", urls(srv, discover(t, &Source{Feed: srv.URL + "/"}, g)), rssWant)
+	// Feed types rank before plain JSON; a feed that fails gives way to
+	// the next.
+	g = &plainGetter{}
+	same(t, "ranked candidates", urls(srv, discover(t, &Source{Feed: srv.URL + "/wp.html"}, g)), rssWant)
+	if g.count("/wp-json/wp/v2/pages/12") != 0 || g.count("/gone.xml") != 1 {
+		t.Errorf("requests: %v", g.paths)
+	}
 	// Allow rules filter feed links too.
 	same(t, "allowed", urls(srv, discover(t, &Source{Feed: srv.URL + "/feed.xml", Allow: []string{srv.URL + "/2026/"}}, g)),
 		[]string{"/2026/01/one.html 2026-01-05", "/2026/01/two.html 2026-01-06"})
@@ -170,6 +181,7 @@ func TestDiscoverFeeds(t *testing.T) {
 	for _, tc := range []struct{ url, want string }{
 		{srv.URL + "/nofeed.html", "neither a feed"},
 		{srv.URL + "/missing.xml", "404"},
+		{srv.URL + "/apionly.html", "feeds named by " + srv.URL + "/apionly.html: " + srv.URL + "/wp-json/wp/v2/pages/12: json"},
 	} {
 		src := &Source{Name: "blog", Feed: tc.url}
 		_, err := Discover(context.Background(), src, g)

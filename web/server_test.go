@@ -488,3 +488,21 @@ func TestDiff(t *testing.T) {
 		}
 	}
 }
+
+// A running run's counts are marked for the script to refresh, and the
+// page reloads itself when scripts are off; a finished run's page does
+// neither.
+func TestRunningRunRefreshes(t *testing.T) {
+	f := newFixture(t, Config{})
+	for _, path := range []string{"/runs", fmt.Sprintf("/runs/%d", f.run2)} {
+		body := f.get(path).Body.String()
+		if !strings.Contains(body, fmt.Sprintf(`data-running="%d"`, f.run2)) || !strings.Contains(body, `<noscript><meta http-equiv="refresh" content="5"></noscript>`) ||
+			!strings.Contains(body, `data-field="documents_ok"`) {
+			t.Errorf("%s: the running run is not marked for refreshing", path)
+		}
+	}
+	body := f.get(fmt.Sprintf("/runs/%d", f.run)).Body.String()
+	if strings.Contains(body, "data-running") || strings.Contains(body, "refresh") {
+		t.Errorf("a finished run's page refreshes")
+	}
+}

@@ -308,8 +308,8 @@ func TestScrapeSite(t *testing.T) {
 	// A dry run discovers and lists; it fetches no article and stores
 	// nothing.
 	_, sum, events := h.run(true)
-	if sum.Outcomes[WouldFetch] != 21 { // 16 posts, missing, PDF, private, 2 research notes
-		t.Fatalf("dry run would fetch %d URLs, want 21: %+v", sum.Outcomes[WouldFetch], events)
+	if sum.Outcomes[WouldFetch] != 20 || sum.Outcomes[Disallowed] != 1 { // 16 posts, missing, PDF, 2 research notes; private
+		t.Fatalf("dry run would fetch %d URLs, want 20, and %d disallowed: %+v", sum.Outcomes[WouldFetch], sum.Outcomes[Disallowed], events)
 	}
 	for _, hit := range h.site.rec.all() {
 		if strings.HasPrefix(hit.path, "/posts/") || strings.HasPrefix(hit.path, "/research/") || strings.HasPrefix(hit.path, "/reports/") {

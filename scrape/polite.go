@@ -166,6 +166,16 @@ const (
 // the fetcher nor the site's Crawl-delay says otherwise.
 const DefaultDelay = time.Second
 
+// Allowed reports whether robots.txt lets thesisdb fetch rawURL (nil) or
+// not (ErrDisallowed), reading the site's robots.txt when not yet cached.
+func (f *Fetcher) Allowed(ctx context.Context, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s: not an http(s) URL", rawURL)
+	}
+	return f.allowed(ctx, f.host(u), u)
+}
+
 // allowed reports whether robots.txt lets thesisdb fetch u, fetching and
 // caching the site's robots.txt for a day. A robots.txt that answers 4xx
 // allows everything; 5xx or no answer disallows everything for the next

@@ -184,7 +184,14 @@ func (s *Scraper) Run(ctx context.Context, runID int64, sources []*Source) Summa
 	jobs = s.capPages(jobs)
 	if s.DryRun {
 		for _, j := range jobs {
-			emit(Event{Source: j.src, URL: j.url, Outcome: WouldFetch})
+			switch err := s.Fetcher.Allowed(ctx, j.url); {
+			case err == nil:
+				emit(Event{Source: j.src, URL: j.url, Outcome: WouldFetch})
+			case errors.Is(err, ErrDisallowed):
+				emit(Event{Source: j.src, URL: j.url, Outcome: Disallowed, Err: err})
+			default:
+				emit(Event{Source: j.src, URL: j.url, Outcome: FetchFailed, Err: err})
+			}
 		}
 		sum.Pipeline.Elapsed = time.Since(start)
 		return sum

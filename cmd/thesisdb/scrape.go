@@ -186,9 +186,9 @@ stderr; the summary on stdout. Exit status 1 when a URL or source failed
 					}
 				}
 				sum := sc.Run(ctx, 0, sources)
-				fmt.Fprintf(a.stderr, "dry run: %s would be fetched; %d left alone (fetched recently, unchanged since); %s\n",
-					plural(sum.Outcomes[scrape.WouldFetch], "URL"), sum.Outcomes[scrape.Fresh], plural(sum.Sources, "source"))
-				if sum.SourcesFailed > 0 {
+				fmt.Fprintf(a.stderr, "dry run: %s would be fetched; %d left alone (fetched recently, unchanged since), %d disallowed by robots.txt; %s\n",
+					plural(sum.Outcomes[scrape.WouldFetch], "URL"), sum.Outcomes[scrape.Fresh], sum.Outcomes[scrape.Disallowed], plural(sum.Sources, "source"))
+				if sum.Failed() > 0 {
 					return exitError{1}
 				}
 				return nil

@@ -56,13 +56,14 @@ func TestScrapeCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "t.sqlite")
 	common := []string{"--db", db, "scrape", "--feed", srv.URL + "/feed.xml", "--delay", "1ms", "--contact", "desk@example.com", "--tag", "desk"}
 
-	// --dry-run lists what would be fetched on stdout and fetches none of it.
+	// --dry-run lists what would be fetched on stdout (not what robots.txt
+	// disallows) and fetches none of it.
 	out, stderr, code := thesisdb(t, append(common, "--dry-run")...)
 	if code != 0 {
 		t.Fatalf("dry run exited %d:\n%s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || !strings.Contains(out, srv.URL+"/notes/b\n") || strings.Contains(out, "utm_") {
+	if len(lines) != 3 || !strings.Contains(out, srv.URL+"/notes/b\n") || strings.Contains(out, "utm_") || strings.Contains(out, "/private/") {
 		t.Fatalf("dry run listed:\n%s", out)
 	}
 	if full("/notes/a") != 0 {

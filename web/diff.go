@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/thesisdb/thesisdb/compare"
 	"github.com/thesisdb/thesisdb/store"
@@ -12,6 +14,55 @@ import (
 // prints), read through the read-only connection.
 
 var _ compare.RunPairs = (*store.Reader)(nil)
+
+// diffCache keeps the latest reports of finished runs, which cannot
+// change: comparing two runs reads and decodes every extraction of both
+// (about a minute for two runs of 20,000 documents), so that the page and
+// its JSON, or a second look, pay once.
+type diffCache struct {
+	mu      sync.Mutex
+	entries []diffEntry
+}
+
+type diffEntry struct {
+	a, b int64
+	rep  *compare.DiffReport
+}
+
+const diffCacheSize = 4
+
+// diff returns the report of runs a and b, cached when both are finished.
+func (s *Server) diff(ctx context.Context, a, b int64) (*compare.DiffReport, error) {
+	finished := true
+	for _, id := range []int64{a, b} {
+		run, err := s.r.RunByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if run.Status == store.RunRunning || run.Status == store.RunWaiting {
+			finished = false
+		}
+	}
+	c := &s.diffs
+	if finished {
+		c.mu.Lock()
+		for _, e := range c.entries {
+			if e.a == a && e.b == b {
+				c.mu.Unlock()
+				return e.rep, nil
+			}
+		}
+		c.mu.Unlock()
+	}
+	rep, err := compare.DiffRuns(ctx, s.r, a, b)
+	if err != nil || !finished {
+		return rep, err
+	}
+	c.mu.Lock()
+	c.entries = append([]diffEntry{{a, b, rep}}, c.entries[:min(len(c.entries), diffCacheSize-1)]...)
+	c.mu.Unlock()
+	return rep, nil
+}
 
 // diffParams reads ?a=&b=; ok is false when neither is given.
 func diffParams(r *http.Request) (a, b int64, ok bool, err error) {
@@ -56,7 +107,7 @@ func (s *Server) diffPage(w http.ResponseWriter, r *http.Request) {
 		v.A, v.B = runs[1].ID, runs[0].ID
 	}
 	if ok {
-		if v.Report, err = compare.DiffRuns(r.Context(), s.r, a, b); err != nil {
+		if v.Report, err = s.diff(r.Context(), a, b); err != nil {
 			s.pageError(w, r, err)
 			return
 		}
@@ -76,7 +127,7 @@ func (s *Server) apiDiff(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	rep, err := compare.DiffRuns(r.Context(), s.r, a, b)
+	rep, err := s.diff(r.Context(), a, b)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

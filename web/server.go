@@ -70,6 +70,7 @@ type Server struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	csrf  *csrfKey
+	diffs diffCache
 	h     http.Handler
 }
 

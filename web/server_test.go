@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -504,5 +505,27 @@ func TestRunningRunRefreshes(t *testing.T) {
 	body := f.get(fmt.Sprintf("/runs/%d", f.run)).Body.String()
 	if strings.Contains(body, "data-running") || strings.Contains(body, "refresh") {
 		t.Errorf("a finished run's page refreshes")
+	}
+}
+
+func TestDiffCachedOnlyForFinishedRuns(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	r1, err := f.srv.diff(ctx, f.run, f.run2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2, _ := f.srv.diff(ctx, f.run, f.run2); r2 == r1 {
+		t.Error("the diff of a running run was cached")
+	}
+	if err := f.db.SetRunStatus(ctx, f.run2, store.RunDone); err != nil {
+		t.Fatal(err)
+	}
+	r3, _ := f.srv.diff(ctx, f.run, f.run2)
+	if r4, _ := f.srv.diff(ctx, f.run, f.run2); r4 != r3 {
+		t.Error("the diff of two finished runs was computed again")
+	}
+	if r5, _ := f.srv.diff(ctx, f.run2, f.run); r5 == r3 || r5.RunA != f.run2 {
+		t.Error("the reverse diff came from the cache")
 	}
 }

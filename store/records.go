@@ -284,7 +284,7 @@ func (db *DB) submitDocument(ctx context.Context, runID int64, doc *schema.Docum
 		return
 	}
 	var docID int64
-	r := &writeReq{async: async, fn: func(ctx context.Context, tx *wtx) error {
+	r := &writeReq{async: async, size: len(doc.Text) + len(rows.result), fn: func(ctx context.Context, tx *wtx) error {
 		docID = 0
 		err := tx.queryRow(ctx, documentBySHASQL, doc.SHA256).Scan(&docID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -353,7 +353,7 @@ func (db *DB) submitExtraction(ctx context.Context, runID, docID int64, out Outc
 		done(fail(err))
 		return
 	}
-	r := &writeReq{async: async, fn: func(ctx context.Context, tx *wtx) error {
+	r := &writeReq{async: async, size: len(rows.result), fn: func(ctx context.Context, tx *wtx) error {
 		return saveExtraction(ctx, tx, runID, docID, rows, nil)
 	}, done: func(err error) { done(fail(err)) }}
 	if err := db.submit(context.WithoutCancel(ctx), r); err != nil {

@@ -19,14 +19,19 @@ import (
 // larger transactions write each B-tree and full-text index page once per
 // batch instead of once per document.
 
-// WriteOptions bound the transactions that group documents' writes.
+// WriteOptions bound the transactions that group documents' writes: a
+// transaction commits at whichever bound it reaches first.
 type WriteOptions struct {
-	// MaxDocs is the most documents one transaction holds (default 256;
+	// MaxDocs is the most documents one transaction holds (default 4096;
 	// 1 writes every document in its own transaction).
 	MaxDocs int
 	// MaxTime is the longest a transaction stays open to take more
-	// documents (default 250ms).
+	// documents (default 2s).
 	MaxTime time.Duration
+	// MaxBytes bounds the text and extraction JSON a transaction holds
+	// (default 32 MiB, half the write connection's page cache): a batch
+	// of large documents commits sooner.
+	MaxBytes int
 	// Linger is how long an open transaction holding documents submitted
 	// with SaveDocumentAsync waits for the next one before committing
 	// (default 20ms). Synchronous callers never wait for company.
@@ -34,11 +39,18 @@ type WriteOptions struct {
 }
 
 func (o WriteOptions) withDefaults() WriteOptions {
+	// Measured on 10,000 small notes into a database of 1,000,000 data
+	// points: 256 documents or 250ms wrote 19 bytes per byte stored,
+	// 1,024 or 1s 10.6, 4,096 or 2s 7.4 (each batch writes every index
+	// page it touched once, and new rows land all over a large index).
 	if o.MaxDocs <= 0 {
-		o.MaxDocs = 256
+		o.MaxDocs = 4096
 	}
 	if o.MaxTime <= 0 {
-		o.MaxTime = 250 * time.Millisecond
+		o.MaxTime = 2 * time.Second
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 32 << 20
 	}
 	if o.Linger <= 0 {
 		o.Linger = 20 * time.Millisecond
@@ -54,6 +66,7 @@ type writeReq struct {
 	fn    func(ctx context.Context, w *wtx) error
 	done  func(error) // called once, after commit or failure, off the writer goroutine
 	async bool
+	size  int // bytes of text and JSON it writes, about
 	err   error
 }
 
@@ -271,7 +284,10 @@ func (db *DB) startWriter(ctx context.Context, o WriteOptions) error {
 		db.stmts[q] = s
 	}
 	db.wopt = o.withDefaults()
-	db.wq = make(chan *writeReq, 2*db.wopt.MaxDocs)
+	// Extractions queue here while the writer commits: enough to keep
+	// the extracting goroutines busy, not a batch's worth of documents
+	// held in memory twice.
+	db.wq = make(chan *writeReq, min(2*db.wopt.MaxDocs, writeQueue))
 	db.wdone = make(chan struct{})
 	go db.writer()
 	return nil
@@ -292,6 +308,9 @@ func (db *DB) stopWriter() {
 		s.Close()
 	}
 }
+
+// writeQueue is the most documents queued for the writer.
+const writeQueue = 512
 
 // writer takes queued documents into batches until the queue is closed.
 func (db *DB) writer() {
@@ -324,9 +343,11 @@ func (db *DB) fillBatch(first *writeReq) []*writeReq {
 	deadline := time.Now().Add(o.MaxTime)
 	var batch []*writeReq
 	async := false
+	bytes := 0
 	add := func(r *writeReq) bool {
 		batch = append(batch, r)
 		async = async || r.async
+		bytes += r.size
 		if _, err := tx.exec(ctx, savepointSQL); err != nil {
 			r.err = err
 			return false
@@ -346,7 +367,7 @@ func (db *DB) fillBatch(first *writeReq) []*writeReq {
 	healthy := add(first)
 	var timer *time.Timer
 collect:
-	for healthy && len(batch) < o.MaxDocs {
+	for healthy && len(batch) < o.MaxDocs && bytes < o.MaxBytes {
 		left := time.Until(deadline)
 		if left <= 0 {
 			break

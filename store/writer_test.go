@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -255,5 +256,67 @@ func crashChild() {
 				fmt.Fprintln(os.Stderr, "document", strconv.Itoa(i), err)
 			}
 		})
+	}
+}
+
+// At the default bounds a batch holds thousands of documents; each is
+// still all or nothing, and one failing rolls back no other.
+func TestDefaultBatchDocumentsFailAlone(t *testing.T) {
+	db := openBatched(t, WriteOptions{})
+	if db.wopt.MaxDocs < 1000 {
+		t.Fatalf("default batch of %d documents", db.wopt.MaxDocs)
+	}
+	run := startRun(t, db, "p1")
+	const n = 1500
+	bad := map[int]bool{3: true, 700: true, 1499: true}
+	errs := saveAll(t, db, run, n, func(i int) Outcome {
+		x := testExtraction(schema.Bullish)
+		if bad[i] {
+			x.Theses = append(x.Theses, schema.Thesis{Title: "bad", Statement: "s", Stance: "sideways"})
+		}
+		return Outcome{Extraction: x}
+	})
+	for i, err := range errs {
+		if (err != nil) != bad[i] {
+			t.Errorf("document %d: %v", i, err)
+		}
+	}
+	if c := db.commits.Load(); c >= n/2 {
+		t.Errorf("%d documents took %d transactions: not grouped", n, c)
+	}
+	ok := n - len(bad)
+	for table, want := range map[string]int{"documents": ok, "extractions": ok, "theses": ok, "data_points": 2 * ok, "current_extraction": ok} {
+		if got := count(t, db, `SELECT count(*) FROM `+table); got != want {
+			t.Errorf("%s: %d rows, want %d", table, got, want)
+		}
+	}
+	for i := range bad {
+		if got := count(t, db, `SELECT count(*) FROM documents WHERE sha256 = ?`, testDoc(i).SHA256); got != 0 {
+			t.Errorf("failed document %d: its row was kept", i)
+		}
+	}
+	checkCurrent(t, db.r)
+	checkFullText(t, db, ok)
+}
+
+// A batch commits once it holds MaxBytes of text and JSON, whatever its
+// count of documents.
+func TestBatchBoundedByBytes(t *testing.T) {
+	js, err := json.Marshal(testExtraction(schema.Bullish))
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := len(testDoc(0).Text) + len(js) // testDoc's texts differ by a digit or two
+	// Two documents stay under the bound, the third reaches it.
+	db := openBatched(t, WriteOptions{MaxDocs: 1000, MaxTime: time.Hour, Linger: 2 * time.Second, MaxBytes: 2*size + 10})
+	run := startRun(t, db, "p1")
+	const n = 30
+	for i, err := range saveAll(t, db, run, n, func(int) Outcome { return Outcome{Extraction: testExtraction(schema.Bullish)} }) {
+		if err != nil {
+			t.Errorf("document %d: %v", i, err)
+		}
+	}
+	if c := db.commits.Load(); c != n/3 {
+		t.Errorf("%d documents in %d transactions, want %d of three", n, c, n/3)
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestLoadSample(t *testing.T) {
-	cfg, err := LoadConfig(filepath.Join("..", "samples", "sources.toml"))
+	cfg, err := LoadConfig(filepath.Join("..", "examples", "sources.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,6 +113,45 @@ func largeDB(b *testing.B, points int) string {
 	return path
 }
 
+// benchWriteOptions are the writer's transaction bounds for the ingest
+// benchmarks: THESISDB_BENCH_BATCH=DOCS/DURATION (say 1024/1s), else the
+// store's defaults.
+func benchWriteOptions(b *testing.B) store.WriteOptions {
+	s := os.Getenv("THESISDB_BENCH_BATCH")
+	if s == "" {
+		return store.WriteOptions{}
+	}
+	n, d, ok := strings.Cut(s, "/")
+	docs, err := strconv.Atoi(n)
+	t, err2 := time.ParseDuration(d)
+	if !ok || err != nil || err2 != nil {
+		b.Fatalf("THESISDB_BENCH_BATCH=%q: want DOCS/DURATION, say 1024/1s", s)
+	}
+	return store.WriteOptions{MaxDocs: docs, MaxTime: t}
+}
+
+// benchFTS applies THESISDB_BENCH_FTS, FTS4 commands separated by ";"
+// (say automerge=8), to both full-text indexes of the database at path,
+// before an ingest is timed.
+func benchFTS(b *testing.B, path string) {
+	cmds := os.Getenv("THESISDB_BENCH_FTS")
+	if cmds == "" {
+		return
+	}
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range strings.Split(cmds, ";") {
+		for _, t := range []string{"documents_fts", "data_points_fts"} {
+			if _, err := db.Exec(fmt.Sprintf("INSERT INTO %s (%[1]s) VALUES (?)", t), strings.TrimSpace(c)); err != nil {
+				b.Fatalf("THESISDB_BENCH_FTS: %s: %v", c, err)
+			}
+		}
+	}
+}
+
 func copyFile(b *testing.B, dst, src string) {
 	in, err := os.Open(src)
 	if err != nil {
@@ -359,7 +398,9 @@ func BenchmarkREADMEQueries(b *testing.B) {
 // one transaction (db=empty/path=sqlite-one-tx), and the same extractions
 // saved through the store's writer alone (db=empty/path=store). It
 // reports documents per second and the bytes written per byte the
-// database grew (written-B/stored-B; Linux only).
+// database grew (written-B/stored-B; Linux only). THESISDB_BENCH_BATCH
+// sets the writer's transaction bounds and THESISDB_BENCH_FTS runs FTS4
+// commands before each ingest, to compare settings in one run.
 func BenchmarkIngestNotes(b *testing.B) {
 	const notes, points = 10_000, 5
 	dir := b.TempDir()
@@ -380,6 +421,7 @@ func BenchmarkIngestNotes(b *testing.B) {
 			b.StopTimer()
 			path := filepath.Join(b.TempDir(), fmt.Sprintf("b%d.sqlite", i))
 			prepare(path)
+			benchFTS(b, path)
 			size0 := fileSize(path)
 			w0, c0 := processWrites(), processCPU()
 			b.StartTimer()
@@ -400,7 +442,7 @@ func BenchmarkIngestNotes(b *testing.B) {
 		}
 	}
 	pipelineIngest := func(path string) {
-		db, err := store.Open(ctx, path)
+		db, err := store.OpenWith(ctx, path, benchWriteOptions(b))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -475,7 +517,7 @@ func BenchmarkIngestNotes(b *testing.B) {
 // as the pipeline does once it has extracted them.
 func storeOnly(b *testing.B, path string, docs []*schema.Document, xs []*schema.Extraction) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, path)
+	db, err := store.OpenWith(ctx, path, benchWriteOptions(b))
 	if err != nil {
 		b.Fatal(err)
 	}

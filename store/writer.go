@@ -12,10 +12,11 @@ import (
 )
 
 // Documents are written through one writer goroutine that groups them
-// into shared transactions (group commit): each document's rows are
-// written inside a SAVEPOINT of the batch's transaction, so a document that
-// fails is rolled back alone and the others commit; a caller hears of its
-// document only once the transaction holding it has committed. Fewer,
+// into shared transactions (group commit). A document that fails is rolled
+// back alone and the others commit: once one has failed, the batch is
+// written again with each document's rows inside a SAVEPOINT of its own
+// (see fillBatch). A caller hears of its document only once the
+// transaction holding it has committed. Fewer,
 // larger transactions write each B-tree and full-text index page once per
 // batch instead of once per document.
 
@@ -344,10 +345,9 @@ func (db *DB) fillBatch(first *writeReq) []*writeReq {
 	var batch []*writeReq
 	async := false
 	bytes := 0
-	add := func(r *writeReq) bool {
-		batch = append(batch, r)
-		async = async || r.async
-		bytes += r.size
+	// saved writes r in a savepoint of its own, rolled back alone if r
+	// fails; false means the transaction itself is gone.
+	saved := func(r *writeReq) bool {
 		if _, err := tx.exec(ctx, savepointSQL); err != nil {
 			r.err = err
 			return false
@@ -355,13 +355,45 @@ func (db *DB) fillBatch(first *writeReq) []*writeReq {
 		if r.err = r.fn(ctx, tx); r.err != nil {
 			tx.dropDocument()
 			if _, err := tx.exec(ctx, rollbackToSQL); err != nil {
-				return false // the transaction itself is gone
+				return false
 			}
 		}
 		if _, err := tx.exec(ctx, releaseSQL); err != nil {
 			return false
 		}
 		tx.keepDocument()
+		return true
+	}
+	// Documents are written without a savepoint while none fails: a
+	// savepoint copies each page a document changes first into the
+	// statement journal, a tenth of the writer's CPU. When one fails, its
+	// rows cannot be rolled back alone, so the transaction is, and the
+	// batch is written again in a new one with a savepoint per document,
+	// as is the rest of the batch (the document may fail again, alone).
+	guarded := false
+	add := func(r *writeReq) bool {
+		batch = append(batch, r)
+		async = async || r.async
+		bytes += r.size
+		if guarded {
+			return saved(r)
+		}
+		if r.err = r.fn(ctx, tx); r.err == nil {
+			tx.keepDocument()
+			return true
+		}
+		tx.Rollback()
+		guarded = true
+		if tx, err = db.begin(ctx); err != nil {
+			tx = nil
+			r.err = fmt.Errorf("begin: %w", err)
+			return false
+		}
+		for _, o := range batch {
+			if !saved(o) {
+				return false
+			}
+		}
 		return true
 	}
 	healthy := add(first)
@@ -408,7 +440,7 @@ collect:
 			db.commits.Add(1)
 			return batch
 		}
-	} else {
+	} else if tx != nil {
 		tx.Rollback()
 	}
 	// The transaction failed as a whole (a full disk, an I/O error): nothing

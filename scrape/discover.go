@@ -470,8 +470,9 @@ func (d *discovery) sitemap(ctx context.Context, rawURL string) (children []stri
 
 // crawl walks a start page's links breadth first: the Follow selector's
 // links (resolved, allowed, new) are discovered; pages less than Depth
-// links away from Start are fetched to read theirs. At most MaxPages
-// pages are fetched.
+// links away from Start are fetched to read theirs, and their responses
+// ride on their Links (Page, Err) so the scraper does not ask again. At
+// most MaxPages pages are fetched.
 func (d *discovery) crawl(ctx context.Context, start string) error {
 	follow, err := htmldoc.CompileSelector(d.src.Follow)
 	if err != nil {
@@ -488,8 +489,9 @@ func (d *discovery) crawl(ctx context.Context, start string) error {
 	type item struct {
 		url   string
 		depth int
+		link  int // index in d.links (-1: the start page)
 	}
-	queue := []item{{start, 0}}
+	queue := []item{{start, 0, -1}}
 	if u, ok := resolve(nil, start); ok {
 		d.seen[u.String()] = true
 		d.hosts[strings.ToLower(u.Hostname())] = true
@@ -503,6 +505,11 @@ func (d *discovery) crawl(ctx context.Context, start string) error {
 		}
 		p, err := d.g.Get(ctx, it.url)
 		fetched++
+		if it.link >= 0 && ctx.Err() == nil {
+			// The scraper takes this response (or error) as the article's,
+			// instead of asking for the page a second time.
+			d.links[it.link].Page, d.links[it.link].Err = p, err
+		}
 		if err != nil {
 			if it.depth == 0 {
 				return fmt.Errorf("start page: %w", err)
@@ -536,7 +543,7 @@ func (d *discovery) crawl(ctx context.Context, start string) error {
 				return
 			}
 			if it.depth+1 < depth {
-				queue = append(queue, item{d.links[len(d.links)-1].URL, it.depth + 1})
+				queue = append(queue, item{d.links[len(d.links)-1].URL, it.depth + 1, len(d.links) - 1})
 			}
 		})
 	}

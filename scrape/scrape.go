@@ -81,6 +81,12 @@ type Link struct {
 	// (zero when unknown).
 	LastMod time.Time
 	Source  *Source
+	// Page is the response discovery already fetched for this URL (a page
+	// between a start page and its articles), used instead of asking again.
+	Page *Page
+	// Err is the error discovery's request for this URL ended in (its
+	// Page being nil), recorded instead of asking again.
+	Err error
 }
 
 // Page is a fetched response.

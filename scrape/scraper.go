@@ -85,7 +85,7 @@ type Event struct {
 type Summary struct {
 	Sources, SourcesFailed, SourcesNotDue int
 	Links                                 int // distinct article URLs discovered
-	Requests                              int // article requests made
+	Requests                              int // article requests made (pages discovery fetched not counted again)
 	Outcomes                              map[Outcome]int
 	// Pipeline totals the pages loaded and extracted.
 	Pipeline pipeline.Summary
@@ -196,7 +196,11 @@ func (s *Scraper) Run(ctx context.Context, runID int64, sources []*Source) Summa
 		sum.Pipeline.Elapsed = time.Since(start)
 		return sum
 	}
-	sum.Requests = len(jobs)
+	for _, j := range jobs {
+		if j.link.Page == nil && j.link.Err == nil {
+			sum.Requests++
+		}
+	}
 	s.fetchAll(ctx, runID, jobs, emit, &sum)
 	if ctx.Err() == nil && sum.Pipeline.Aborted == nil {
 		now := time.Now()
@@ -398,7 +402,14 @@ func (s *Scraper) fetchOne(ctx context.Context, runID int64, j job, slots chan s
 		}
 	}
 
-	page, err := j.sf.Fetch(ctx, j.url, etag, lastModified)
+	var page *Page
+	var err error
+	if j.link.Page != nil || j.link.Err != nil {
+		// Discovery fetched this page to read its links: not asked again.
+		page, err = j.link.Page, j.link.Err
+	} else {
+		page, err = j.sf.Fetch(ctx, j.url, etag, lastModified)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			ev.Outcome, ev.Err = Stopped, ctx.Err()

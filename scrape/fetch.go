@@ -66,6 +66,9 @@ type request struct {
 	lastModified string
 	header       http.Header
 	jar          http.CookieJar
+	// follow lets the client follow redirects (robots.txt, which is
+	// fetched in the host's turn already).
+	follow bool
 }
 
 func (f *Fetcher) logger() *slog.Logger {
@@ -88,16 +91,84 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Page, error) {
 	return f.fetch(ctx, request{url: rawURL})
 }
 
-// fetch checks robots.txt, then makes the request, retrying 429 and 503
-// answers after their Retry-After.
+// maxRedirects is how many redirects one fetch follows (as extract's
+// client).
+const maxRedirects = 5
+
+// ErrRedirectDisallowed is the error of a URL that redirects to one its
+// site's robots.txt disallows: the target is not requested.
+var ErrRedirectDisallowed = errors.New("redirected to a URL that robots.txt disallows")
+
+// fetch makes the request and follows its redirects itself, each hop a
+// request of its own: robots.txt of the host it lands on obeyed, that
+// host's turn and delay kept. The source's headers go on only to the
+// first URL's host and its subdomains (cookies follow the jar's domains).
 func (f *Fetcher) fetch(ctx context.Context, rq request) (*Page, error) {
+	first := rq.url
+	for hop := 0; ; hop++ {
+		page, err := f.fetchHop(ctx, rq)
+		if err != nil {
+			switch {
+			case hop > 0 && errors.Is(err, ErrDisallowed):
+				err = fmt.Errorf("%w: %s", ErrRedirectDisallowed, extract.RedactURL(rq.url))
+			case hop > 0:
+				err = fmt.Errorf("redirected to %s: %w", extract.RedactURL(rq.url), err)
+			}
+			return nil, fmt.Errorf("fetch %s: %w", extract.RedactURL(first), err)
+		}
+		if !isRedirect(page.Status) {
+			return page, nil
+		}
+		if hop == maxRedirects {
+			return nil, fmt.Errorf("fetch %s: stopped after %d redirects", extract.RedactURL(first), maxRedirects)
+		}
+		cur, _ := url.Parse(rq.url) // parsed by fetchHop already
+		next, err := cur.Parse(page.Header.Get("Location"))
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: redirect to a bad Location: %w", extract.RedactURL(first), err)
+		}
+		f.logger().Debug("following a redirect", "from", extract.RedactURL(rq.url), "to", extract.RedactURL(next.String()), "status", page.Status)
+		if !sameSite(next, first) {
+			rq.header = nil
+		}
+		rq.url = next.String()
+	}
+}
+
+// isRedirect tells the statuses whose Location fetch follows.
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// sameSite reports whether u's host is first's host or a subdomain of it
+// (the rule net/http keeps Authorization and Cookie headers across a
+// redirect by).
+func sameSite(u *url.URL, first string) bool {
+	f, err := url.Parse(first)
+	if err != nil {
+		return false
+	}
+	sub, parent := strings.ToLower(u.Hostname()), strings.ToLower(f.Hostname())
+	if sub == parent {
+		return true
+	}
+	return !strings.ContainsAny(sub, ":%") && strings.HasSuffix(sub, "."+parent)
+}
+
+// fetchHop checks robots.txt, then makes one request, retrying 429 and
+// 503 answers after their Retry-After; a redirect is returned as a Page.
+func (f *Fetcher) fetchHop(ctx context.Context, rq request) (*Page, error) {
 	u, err := url.Parse(rq.url)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("fetch %s: not an http(s) URL", extract.RedactURL(rq.url))
+		return nil, errors.New("not an http(s) URL")
 	}
 	h := f.host(u)
 	if err := f.allowed(ctx, h, u); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", extract.RedactURL(rq.url), err)
+		return nil, err
 	}
 	retries := f.Retries
 	if retries == 0 {
@@ -116,15 +187,16 @@ func (f *Fetcher) fetch(ctx context.Context, rq request) (*Page, error) {
 			continue // exchange has pushed the host's next turn past Retry-After
 		}
 		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", extract.RedactURL(rq.url), err)
+			return nil, err
 		}
 		return page, nil
 	}
 }
 
 // exchange makes one request in the host's turn and reads the body. A
-// 304 is returned as a Page; another status that is not 2xx is a
-// *StatusError, and a 429 or 503 backs the host off.
+// 304, and a redirect unless rq.follow, are returned as a Page; another
+// status that is not 2xx is a *StatusError, and a 429 or 503 backs the
+// host off.
 func (f *Fetcher) exchange(ctx context.Context, h *host, rq request) (*Page, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rq.url, nil)
 	if err != nil {
@@ -153,9 +225,15 @@ func (f *Fetcher) exchange(ctx context.Context, h *host, rq request) (*Page, err
 	if client == nil {
 		client = defaultClient()
 	}
-	if rq.jar != nil {
+	if rq.jar != nil || !rq.follow {
 		c := *client
-		c.Jar = rq.jar
+		if rq.jar != nil {
+			c.Jar = rq.jar
+		}
+		if !rq.follow {
+			// fetch follows redirects itself, each in its host's turn.
+			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		}
 		client = &c
 	}
 
@@ -178,6 +256,9 @@ func (f *Fetcher) exchange(ctx context.Context, h *host, rq request) (*Page, err
 		ContentType: resp.Header.Get("Content-Type"), Header: resp.Header}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
+		return page, nil
+	case isRedirect(resp.StatusCode) && resp.Header.Get("Location") != "":
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // keep the connection
 		return page, nil
 	case resp.StatusCode/100 != 2:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // keep the connection

@@ -188,7 +188,7 @@ func (f *Fetcher) allowed(ctx context.Context, h *host, u *url.URL) error {
 	if time.Now().After(h.robotsExpire) {
 		h.robots, h.robotsErr = nil, nil
 		robotsURL := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}).String()
-		page, err := f.exchange(ctx, h, request{url: robotsURL})
+		page, err := f.exchange(ctx, h, request{url: robotsURL, follow: true})
 		var status int
 		var body []byte
 		var se *StatusError

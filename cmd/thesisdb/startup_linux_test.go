@@ -5,11 +5,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,6 +121,65 @@ func TestStartupLean(t *testing.T) {
 		}
 	}
 	t.Logf("%d packages initialised, %d bytes allocated", len(inits), total)
+}
+
+// maxQueryBytes bounds what `thesisdb query "select 1"` allocates once
+// the process has started: opening the database and printing a row,
+// without building any of the tables that are built on first use (the
+// smallest of them, the rules extractor's expressions, takes 0.7 MB).
+const maxQueryBytes = 512 << 10
+
+// envQueryDB makes TestQueryBuildsNoTables, in a process of its own, run
+// the query on the database it names and print what the query allocated.
+const envQueryDB = "THESISDB_TEST_QUERY_DB"
+
+// TestQueryBuildsNoTables runs `query "select 1"` in a fresh test process,
+// where no table built on first use has been built yet, and fails when the
+// command allocates more than maxQueryBytes: a query must not compile the
+// JSON Schema, the HTML loader's tables or an extractor's expressions.
+func TestQueryBuildsNoTables(t *testing.T) {
+	if db := os.Getenv(envQueryDB); db != "" {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"--db", db, "query", "select 1"}, strings.NewReader(""), &stdout, &stderr)
+		runtime.ReadMemStats(&after)
+		if code != 0 {
+			t.Fatalf("query: exit status %d\n%s", code, stderr.String())
+		}
+		fmt.Printf("query allocated %d bytes\n", after.TotalAlloc-before.TotalAlloc)
+		return
+	}
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "small.sqlite")
+	note := filepath.Join(dir, "note.txt")
+	if err := os.WriteFile(note, []byte("Revenue grew 10% to $90bn. We are bullish on the shares.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--db", db, "ingest", note}, strings.NewReader(""), io.Discard, &stderr); code != 0 {
+		t.Fatalf("ingest: exit status %d\n%s", code, stderr.String())
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestQueryBuildsNoTables$")
+	cmd.Env = append(os.Environ(), envQueryDB+"="+db)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("query process: %v\n%s", err, out)
+	}
+	var n int64
+	i := bytes.Index(out, []byte("query allocated "))
+	if i < 0 {
+		t.Fatalf("query process printed no allocation:\n%s", out)
+	}
+	if _, err := fmt.Sscanf(string(out[i:]), "query allocated %d bytes", &n); err != nil {
+		t.Fatalf("query process output %q: %v", out, err)
+	}
+	if n > maxQueryBytes {
+		t.Errorf("query allocated %d bytes (limit %d): did it build a table meant to be built on first use?", n, maxQueryBytes)
+	}
+	t.Logf("query allocated %d bytes", n)
 }
 
 // parseInitTrace reads GODEBUG=inittrace=1 output into the bytes each

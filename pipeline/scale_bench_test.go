@@ -326,10 +326,11 @@ JOIN documents d ON d.id = p.document_id;
 // database, after migrations 0005 and 0007 (schema=0005) and on a copy
 // turned back into the schema before them (schema=0004), for the first
 // 1,000 rows (what `thesisdb query` prints by default) and for the whole
-// result. Compare with `benchstat -col /schema`.
+// result. Compare with `benchstat -col /schema`. THESISDB_BENCH_PAGES=1
+// runs them on a copy whose data points have pages, as PDFs' have.
 func BenchmarkREADMEQueries(b *testing.B) {
 	points := benchPoints(b)
-	after := largeDB(b, points)
+	after := queryDB(b, points)
 	before := strings.TrimSuffix(after, ".sqlite") + "-0004.sqlite"
 	if fa, err := os.Stat(after); err == nil {
 		if fb, err := os.Stat(before); err == nil && fb.ModTime().Before(fa.ModTime()) {

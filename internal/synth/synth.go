@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 var (
@@ -136,4 +137,23 @@ func WriteNotes(dir string, first, count, points int) (paths []string, bytes int
 		bytes += int64(len(body))
 	}
 	return paths, bytes, nil
+}
+
+// PageStarts splits text into pages as a PDF's would be stored: where each
+// page starts, in characters (runes, as schema.Document.PageStarts), a new
+// page beginning at the first line after every size characters. It gives
+// a database of text notes the pages of a database of PDFs.
+func PageStarts(text string, size int) []int {
+	starts := []int{0}
+	size = max(size, 1)
+	total := utf8.RuneCountInString(text)
+	chars, next := 0, size
+	for _, r := range text {
+		chars++
+		if r == '\n' && chars >= next && chars < total {
+			starts = append(starts, chars)
+			next = chars + size
+		}
+	}
+	return starts
 }

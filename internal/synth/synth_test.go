@@ -49,3 +49,23 @@ func TestNotesExtractAsWritten(t *testing.T) {
 		}
 	}
 }
+
+func TestPageStarts(t *testing.T) {
+	text := Note(7, 50)
+	starts := PageStarts(text, 1500)
+	if len(starts) < 3 || starts[0] != 0 {
+		t.Fatalf("page starts %v", starts)
+	}
+	runes := []rune(text)
+	for i, s := range starts[1:] {
+		if s <= starts[i] || s >= len(runes) || runes[s-1] != '\n' {
+			t.Fatalf("page %d starts at %d (after %d), not after a line break: %v", i+2, s, starts[i], starts)
+		}
+		if s-starts[i] < 1500 {
+			t.Errorf("page %d is %d characters, want at least 1500", i+1, s-starts[i])
+		}
+	}
+	if got := PageStarts("é\nb\n", 1); len(got) != 2 || got[1] != 2 {
+		t.Errorf("PageStarts counts runes: got %v, want [0 2]", got)
+	}
+}

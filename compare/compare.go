@@ -26,9 +26,13 @@ func NormIndicator(s string) string {
 	return schema.IndicatorKey(s)
 }
 
+// dashes folds dashes and the no-break space; built once, as a Replacer
+// builds its tables on first use.
+var dashes = strings.NewReplacer("–", "-", "—", "-", "−", "-", "\u00a0", " ")
+
 // normText folds case, dashes and white space: for horizons and values.
 func normText(s string) string {
-	s = strings.NewReplacer("–", "-", "—", "-", "−", "-", "\u00a0", " ").Replace(strings.ToLower(s))
+	s = dashes.Replace(strings.ToLower(s))
 	s = strings.Join(strings.Fields(s), " ")
 	return strings.ReplaceAll(strings.ReplaceAll(s, " - ", "-"), " -", "-")
 }
@@ -42,7 +46,11 @@ func SameValue(a, b string) bool {
 	}
 	qa, oka := schema.ParseQuantity(a)
 	qb, okb := schema.ParseQuantity(b)
-	return oka && okb && qa.Unit == qb.Unit && eqPtr(qa.Num, qb.Num) && eqPtr(qa.Low, qb.Low) && eqPtr(qa.High, qb.High)
+	return oka && okb && sameQuantity(qa, qb)
+}
+
+func sameQuantity(qa, qb schema.Quantity) bool {
+	return qa.Unit == qb.Unit && eqPtr(qa.Num, qb.Num) && eqPtr(qa.Low, qb.Low) && eqPtr(qa.High, qb.High)
 }
 
 func eqPtr(a, b *float64) bool {

@@ -153,26 +153,40 @@ func fmtScore(f *float64) string {
 }
 
 // diffDataPoints matches a's and b's data points by normalised indicator;
-// among several with one indicator, equal values pair first.
+// among several with one indicator, equal values pair first. Each
+// indicator and value is normalised once, and b's data points are looked
+// up by indicator, so that documents of many data points cost little more
+// than their number.
 func diffDataPoints(a, b []schema.DataPoint) ([]DataPointChange, int) {
 	var out []DataPointChange
 	unchanged := 0
+	va, vb := dpValues(a), dpValues(b)
+	byKey := make(map[string][]int, len(b))
+	for j := range b {
+		byKey[vb[j].key] = append(byKey[vb[j].key], j)
+	}
+	same := func(i, j int) bool {
+		if va[i].norm == vb[j].norm {
+			return true
+		}
+		qa, oka := va[i].quantity(a[i].Value)
+		qb, okb := vb[j].quantity(b[j].Value)
+		return oka && okb && sameQuantity(qa, qb)
+	}
 	usedB := make([]bool, len(b))
 	pairOf := make([]int, len(a))
 	for i := range pairOf {
 		pairOf[i] = -1
 	}
-	// Same indicator and value first, then same indicator.
+	// Same indicator and value first, then same indicator; each in b's
+	// order.
 	for pass := 0; pass < 2; pass++ {
-		for i, pa := range a {
+		for i := range a {
 			if pairOf[i] >= 0 {
 				continue
 			}
-			for j, pb := range b {
-				if usedB[j] || NormIndicator(pa.Indicator) != NormIndicator(pb.Indicator) {
-					continue
-				}
-				if pass == 0 && !SameValue(pa.Value, pb.Value) {
+			for _, j := range byKey[va[i].key] {
+				if usedB[j] || (pass == 0 && !same(i, j)) {
 					continue
 				}
 				pairOf[i], usedB[j] = j, true
@@ -185,7 +199,7 @@ func diffDataPoints(a, b []schema.DataPoint) ([]DataPointChange, int) {
 		switch {
 		case j < 0:
 			out = append(out, DataPointChange{Indicator: pa.Indicator, Status: Removed, From: pa.Value})
-		case SameValue(pa.Value, b[j].Value):
+		case same(i, j):
 			unchanged++
 		default:
 			out = append(out, DataPointChange{Indicator: b[j].Indicator, Status: Changed, From: pa.Value, To: b[j].Value})
@@ -197,4 +211,29 @@ func diffDataPoints(a, b []schema.DataPoint) ([]DataPointChange, int) {
 		}
 	}
 	return out, unchanged
+}
+
+// dpValue is a data point's indicator key and value as diffDataPoints
+// compares them (NormIndicator, and SameValue's two forms).
+type dpValue struct {
+	key, norm string
+	q         schema.Quantity
+	qok, qset bool
+}
+
+func dpValues(ps []schema.DataPoint) []dpValue {
+	vs := make([]dpValue, len(ps))
+	for i, p := range ps {
+		vs[i] = dpValue{key: NormIndicator(p.Indicator), norm: normText(p.Value)}
+	}
+	return vs
+}
+
+// quantity is schema.ParseQuantity(value), parsed on first use.
+func (v *dpValue) quantity(value string) (schema.Quantity, bool) {
+	if !v.qset {
+		v.q, v.qok = schema.ParseQuantity(value)
+		v.qset = true
+	}
+	return v.q, v.qok
 }

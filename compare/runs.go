@@ -51,31 +51,16 @@ type DiffReport struct {
 }
 
 // DiffRuns compares, in document order, every document with a successful
-// extraction in run a or run b: Diff of the two when it has both.
+// extraction in run a or run b: Diff of the two when it has both. When s
+// is also a RunPairsJSON (the store is), it reads the stored JSON and
+// diffs on every core.
 func DiffRuns(ctx context.Context, s RunPairs, a, b int64) (*DiffReport, error) {
+	if js, ok := s.(RunPairsJSON); ok {
+		return diffRunsJSON(ctx, js, a, b)
+	}
 	rep := &DiffReport{RunA: a, RunB: b, Documents: []DiffDocument{}}
 	err := s.ExtractionPairs(ctx, a, b, func(p store.ExtractionPair) error {
-		d := DiffDocument{DocumentID: p.DocumentID, Source: p.Source, Title: p.Title}
-		switch {
-		case p.B == nil:
-			d.Status = DocOnlyA
-			rep.Summary.OnlyA++
-		case p.A == nil:
-			d.Status = DocOnlyB
-			rep.Summary.OnlyB++
-		default:
-			rep.Summary.Compared++
-			dd := Diff(p.A, p.B)
-			d.Status = DocUnchanged
-			if dd.Changed() {
-				d.Status = DocChanged
-				rep.Summary.Changed++
-			} else {
-				rep.Summary.Unchanged++
-			}
-			d.Diff = &dd
-		}
-		rep.Documents = append(rep.Documents, d)
+		rep.add(diffDocument(p.DocumentID, p.Source, p.Title, p.A, p.B))
 		return nil
 	})
 	if err != nil {

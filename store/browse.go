@@ -13,21 +13,6 @@ import (
 // page of documents never touches their text, and one document's theses,
 // views and data points are read by its extraction's id.
 
-// browseIndexes serve the document list's orders: without them a page of
-// the list sorts every document (about 100 ms at 20,000 documents,
-// reading their text's pages too).
-const browseIndexes = `CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
-CREATE INDEX IF NOT EXISTS documents_title ON documents(title COLLATE NOCASE);`
-
-// EnsureBrowseIndexes creates the indexes the document list's sort
-// orders need, when missing.
-func (db *DB) EnsureBrowseIndexes(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, browseIndexes); err != nil {
-		return fmt.Errorf("create the document list's indexes: %w", err)
-	}
-	return nil
-}
-
 // SetMaxConns sets how many connections the reader may hold open at once
 // (a server answers several requests at a time).
 func (r *Reader) SetMaxConns(n int) { r.db.SetMaxOpenConns(max(n, 1)) }

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestEnsureBrowseIndexes(t *testing.T) {
+func TestBrowseIndexes(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "t.sqlite")
 	db, err := Open(ctx, path)
@@ -14,11 +14,6 @@ func TestEnsureBrowseIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for range 2 { // idempotent
-		if err := db.EnsureBrowseIndexes(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	r, err := OpenReader(path)
 	if err != nil {
 		t.Fatal(err)

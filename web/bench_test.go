@@ -49,9 +49,6 @@ func benchDB(b *testing.B) (path string, points int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := db.EnsureBrowseIndexes(ctx); err != nil {
-			b.Fatal(err)
-		}
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
@@ -91,9 +88,6 @@ func benchDB(b *testing.B) (path string, points int) {
 		items[i] = pipeline.Item{DocumentID: int64(i + 1)}
 	}
 	ingest("reextract", "bench2", items)
-	if err := db.EnsureBrowseIndexes(ctx); err != nil {
-		b.Fatal(err)
-	}
 	if err := db.Close(); err != nil {
 		b.Fatal(err)
 	}

@@ -147,9 +147,6 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.EnsureBrowseIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
 	f.reader, err = store.OpenReader(f.path)
 	if err != nil {
 		t.Fatal(err)

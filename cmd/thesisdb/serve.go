@@ -71,13 +71,9 @@ The SQL page runs one statement under the guard of thesisdb query, with
 			case err != nil && review:
 				return err
 			case err != nil:
-				a.log.Warn("serving the database as it is: it could not be opened for writing to bring its schema and the document list's indexes up to date", "err", err)
+				a.log.Warn("serving the database as it is: it could not be opened for writing to bring its schema up to date", "err", err)
 				db = nil
 			default:
-				if err := db.EnsureBrowseIndexes(ctx); err != nil {
-					db.Close()
-					return err
-				}
 				if !review {
 					if err := db.Close(); err != nil {
 						return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	// encoding/json's behaviour on the faster encoding/json/v2 engine:
@@ -55,7 +56,7 @@ func diffRunsJSON(ctx context.Context, s RunPairsJSON, a, b int64) (*DiffReport,
 	for range workers {
 		wg.Go(func() {
 			for bt := range todo {
-				bt.docs, bt.err = diffPairs(bt.pairs, a, b)
+				bt.docs, bt.err = diffBatchSafely(bt.pairs, a, b)
 				bt.pairs = nil
 				close(bt.done)
 			}
@@ -141,6 +142,17 @@ func (rep *DiffReport) add(d DiffDocument) {
 		rep.Summary.Unchanged++
 	}
 	rep.Documents = append(rep.Documents, d)
+}
+
+// diffBatchSafely is diffPairs with a panic returned as an error: in a
+// worker it would otherwise end the process, not the request.
+func diffBatchSafely(ps []store.ExtractionPairJSON, a, b int64) (docs []DiffDocument, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("diff of runs %d and %d: internal error (recovered panic): %v\n%s", a, b, r, debug.Stack())
+		}
+	}()
+	return diffPairs(ps, a, b)
 }
 
 // diffPairs decodes and diffs each pair, as DiffRuns does.

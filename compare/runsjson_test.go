@@ -1,9 +1,12 @@
 package compare
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/thesisdb/thesisdb/schema"
@@ -81,5 +84,60 @@ func TestDiffSameAsDiff(t *testing.T) {
 	}
 	if _, err := decodeForDiff([]byte(`{"theses": 3}`)); err == nil {
 		t.Error("a mistyped field is not an error")
+	}
+}
+
+// jsonPairs is a RunPairsJSON over fixed pairs, failing with err after
+// them when err is set.
+type jsonPairs struct {
+	ps  []store.ExtractionPairJSON
+	err error
+}
+
+func (j jsonPairs) ExtractionPairs(context.Context, int64, int64, func(store.ExtractionPair) error) error {
+	return errors.New("DiffRuns reads the JSON when it can")
+}
+
+func (j jsonPairs) ExtractionPairsJSON(ctx context.Context, _, _ int64, fn func(store.ExtractionPairJSON) error) error {
+	for _, p := range j.ps {
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return j.err
+}
+
+// TestDiffRunsJSONErrors wants the first error in document order, as a
+// serial diff meets it, however many batches are in flight.
+func TestDiffRunsJSONErrors(t *testing.T) {
+	good, _ := json.Marshal(randExtraction(rand.New(rand.NewPCG(5, 6))))
+	var ps []store.ExtractionPairJSON
+	for id := int64(1); id <= 1000; id++ {
+		p := store.ExtractionPairJSON{DocumentID: id, A: good, B: good}
+		switch id {
+		case 300:
+			p.B = []byte(`{"theses": "none"}`)
+		case 700:
+			p.A = []byte(`{`)
+		}
+		ps = append(ps, p)
+	}
+	_, err := DiffRuns(context.Background(), jsonPairs{ps: ps}, 1, 2)
+	if err == nil || !strings.Contains(err.Error(), "document 300 in run 2") {
+		t.Errorf("error %v; want document 300's", err)
+	}
+	storeErr := errors.New("disk I/O error")
+	_, err = DiffRuns(context.Background(), jsonPairs{ps: ps[:299], err: storeErr}, 1, 2)
+	if !errors.Is(err, storeErr) {
+		t.Errorf("error %v; want the store's", err)
+	}
+	rep, err := DiffRuns(context.Background(), jsonPairs{ps: ps[:299]}, 1, 2)
+	if err != nil || len(rep.Documents) != 299 || rep.Summary.Compared != 299 {
+		t.Fatalf("%v documents, %+v, %v", len(rep.Documents), rep.Summary, err)
+	}
+	for i, d := range rep.Documents {
+		if d.DocumentID != int64(i+1) {
+			t.Fatalf("document %d at %d: out of order", d.DocumentID, i)
+		}
 	}
 }

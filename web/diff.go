@@ -16,9 +16,9 @@ import (
 var _ compare.RunPairs = (*store.Reader)(nil)
 
 // diffCache keeps the latest reports of finished runs, which cannot
-// change: comparing two runs reads and decodes every extraction of both
-// (about a minute for two runs of 20,000 documents), so that the page and
-// its JSON, or a second look, pay once.
+// change: comparing two runs reads every extraction of both (seconds for
+// two runs of 20,000 documents), so that the page and its JSON, or a
+// second look, pay once.
 type diffCache struct {
 	mu      sync.Mutex
 	entries []diffEntry

@@ -57,6 +57,8 @@ func checkCurrent(t *testing.T, q interface {
 			`SELECT document_id, count(*), sum(grounded) FROM current_data_points GROUP BY document_id ORDER BY 1`},
 		{"perspective counts", `SELECT perspective, stance, views, round(avg_confidence, 6) FROM current_perspectives ORDER BY 1, 2`,
 			`SELECT perspective, stance, count(*), round(avg(confidence), 6) FROM current_views GROUP BY 1, 2 ORDER BY 1, 2`},
+		{"document titles", `SELECT document_id, document_title FROM current_extraction ORDER BY 1`,
+			`SELECT c.document_id, d.title FROM current_extraction c JOIN documents d ON d.id = c.document_id ORDER BY 1`},
 		{"source counts", `SELECT data_source, data_points, documents FROM current_sources ORDER BY 1`,
 			`SELECT data_source, count(*), count(DISTINCT document_id) FROM current_data_points WHERE data_source IS NOT NULL GROUP BY data_source ORDER BY 1`},
 	}
@@ -103,7 +105,8 @@ func TestMigrationConvertsExistingDatabase(t *testing.T) {
 		exec(`INSERT INTO runs (id, kind, extractor, prompt_version, schema_version) VALUES (?, 'ingest', 'rules', 'p', '1')`, r)
 	}
 	for d := 1; d <= 4; d++ {
-		exec(`INSERT INTO documents (id, sha256, kind, source, text, bytes) VALUES (?, ?, 'text', ?, 'x', 1)`, d, fmt.Sprint(d), fmt.Sprintf("d%d", d))
+		exec(`INSERT INTO documents (id, sha256, kind, source, title, text, bytes) VALUES (?, ?, 'text', ?, ?, 'x', 1)`,
+			d, fmt.Sprint(d), fmt.Sprintf("d%d", d), fmt.Sprintf("Title %d", d))
 		for r := 1; r <= 3; r++ {
 			status := "ok"
 			// Document 2's last extraction failed; document 3 never
@@ -266,4 +269,113 @@ func TestCurrentExtractionFollowsExtractions(t *testing.T) {
 		t.Errorf("restored extraction: current run %d, want %d", current(d2), r1)
 	}
 	checkCurrent(t, db.r)
+}
+
+func TestFiguresByPageInTitleOrder(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.sqlite")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PDFs of two pages, a data point on each (testDoc's second sentence
+	// starts at 45), with titles out of id order, two the same; and a
+	// text note, whose data points have no page.
+	paged := func(n int, title string) *schema.Document {
+		d := testDoc(n)
+		d.Kind, d.Title, d.PageStarts = "pdf", title, []int{0, 45}
+		return d
+	}
+	extraction := func() *schema.Extraction {
+		x := testExtraction(schema.Bullish)
+		x.Theses[0].DataPoints[1].Ground = &schema.Grounding{Start: 45, End: 69, Method: "exact", Grounded: true}
+		return x
+	}
+	r1 := startRun(t, db, "p1")
+	docs := []*schema.Document{paged(1, "Zeta"), paged(2, "Alpha"), paged(3, "Mid"), paged(4, "Alpha"), testDoc(5), paged(6, "Beta")}
+	for _, d := range docs {
+		if _, err := db.SaveDocument(ctx, r1, d, Outcome{Extraction: extraction()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Document 3 extracted again: its new current extraction keeps the title.
+	if err := db.SaveExtraction(ctx, startRun(t, db, "p2"), 3, Outcome{Extraction: extraction()}); err != nil {
+		t.Fatal(err)
+	}
+	// A title changed by hand follows.
+	if _, err := db.w.Exec(`UPDATE documents SET title = 'Beta' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkCurrent(t, db.r)
+	// The planner sorts a few rows rather than walk indexes: give it the
+	// statistics of a million current data points that all have a page,
+	// two extractions of each of 20,000 documents (as ANALYZE wrote them
+	// for the README's benchmark database of PDFs).
+	if _, err := db.w.Exec(`DELETE FROM sqlite_stat1 WHERE tbl IN ('current_extraction', 'data_points', 'documents', 'theses', 'extractions');
+		INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES
+			('current_extraction', 'current_extraction_title', '20000 1 1'),
+			('current_extraction', 'sqlite_autoindex_current_extraction_1', '20000 1'),
+			('extractions', 'extractions_document', '40000 2 2 1'),
+			('extractions', 'sqlite_autoindex_extractions_1', '40000 20000 1'),
+			('theses', 'theses_extraction', '40000 1'),
+			('data_points', 'data_points_page', '2000000 50 9'),
+			('data_points', 'data_points_unit_num', '2000000 333334 30 2'),
+			('data_points', 'data_points_unit_high', '2000000 333334 30 2'),
+			('data_points', 'data_points_extraction', '2000000 50'),
+			('documents', 'sqlite_autoindex_documents_1', '20000 1');
+		`); err != nil {
+		t.Fatal(err)
+	}
+	// Connections read the statistics when they open.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	const q = `SELECT document_title, page, indicator, value FROM current_data_points WHERE page IS NOT NULL ORDER BY document_title, page`
+	// Title order comes from the current extractions' title index, each
+	// one's pages from the page index: only documents of the same title
+	// are sorted among themselves.
+	p := plan(t, db, q)
+	if !strings.Contains(p, "current_extraction_title") || !strings.Contains(p, "data_points_page") ||
+		strings.Contains(p, "TEMP B-TREE FOR ORDER BY") || strings.Contains(p, "SEARCH d ") {
+		t.Errorf("figures by page:\n%s", p)
+	}
+	rows, err := db.r.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var title, indicator, value string
+		var page int
+		if err := rows.Scan(&title, &page, &indicator, &value); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s p%d %s", title, page, indicator))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	want := []string{
+		"Alpha p1 HY OAS", "Alpha p1 HY OAS", "Alpha p2 Small-cap P/E", "Alpha p2 Small-cap P/E",
+		"Beta p1 HY OAS", "Beta p1 HY OAS", "Beta p2 Small-cap P/E", "Beta p2 Small-cap P/E",
+		"Mid p1 HY OAS", "Mid p2 Small-cap P/E",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("figures by page:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A query that selects the title but no other document column does
+	// not look the document up.
+	p = plan(t, db, `SELECT document_title, indicator, value, value_num FROM current_data_points WHERE unit = 'bp' ORDER BY value_num DESC`)
+	if strings.Contains(p, "SEARCH d ") || strings.Contains(p, "TEMP B-TREE") {
+		t.Errorf("bp in value order:\n%s", p)
+	}
 }

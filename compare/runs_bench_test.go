@@ -9,13 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/thesisdb/thesisdb/compare"
 	"github.com/thesisdb/thesisdb/extract"
 	"github.com/thesisdb/thesisdb/extract/rules"
-	"github.com/thesisdb/thesisdb/internal/synth"
-	"github.com/thesisdb/thesisdb/pipeline"
+	"github.com/thesisdb/thesisdb/internal/benchdb"
 	"github.com/thesisdb/thesisdb/schema"
 	"github.com/thesisdb/thesisdb/store"
 )
@@ -25,22 +23,12 @@ import (
 // notes of 50, extracted three times: run 1, run 2 by the same rules (every
 // extraction the same) and run 3 by the rules with changes a new prompt
 // could make (values rewritten, data points dropped and added, stances and
-// scores moved in some documents). It is kept in THESISDB_BENCH_DIR
-// (default: a temporary folder, built again by every run). At 1,000,000
-// points that is 20,000 documents and 60,000 extractions:
+// scores moved in some documents), built by benchdb.Build. It is kept in
+// THESISDB_BENCH_DIR (default: a temporary folder, built again by every
+// run). At 1,000,000 points that is 20,000 documents and 60,000
+// extractions:
 //
 //	THESISDB_BENCH_DIR=/somewhere THESISDB_BENCH_POINTS=1000000 go test -run '^$' -bench DiffRuns ./compare/
-
-func benchPoints(tb testing.TB) int {
-	if s := os.Getenv("THESISDB_BENCH_POINTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 50 {
-			tb.Fatalf("THESISDB_BENCH_POINTS=%q: want a number of data points, at least 50", s)
-		}
-		return n
-	}
-	return 100_000
-}
 
 // diffDB returns the path of a database with the three runs, building it
 // when it is not there.
@@ -49,49 +37,7 @@ func diffDB(tb testing.TB, dir string, points int) string {
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	ctx := context.Background()
-	start := time.Now()
-	notes := points / 50
-	paths, _, err := synth.WriteNotes(filepath.Join(dir, fmt.Sprintf("diff-notes-%d", points)), 0, notes, 50)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmp := path + ".building"
-	os.Remove(tmp)
-	db, err := store.Open(ctx, tmp)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	run := func(kind, prompt string, x extract.Extractor, items []pipeline.Item) {
-		id, err := db.StartRun(ctx, store.RunSpec{Kind: kind, Extractor: "rules", PromptVersion: prompt})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		p := &pipeline.Pipeline{Store: db, Extractor: x, Concurrency: 4, Force: true}
-		if sum := p.Run(ctx, id, items, nil); sum.OK != len(items) {
-			tb.Fatalf("building the benchmark database: %+v", sum)
-		}
-		if err := db.SetRunStatus(ctx, id, store.RunDone); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	items := make([]pipeline.Item, notes)
-	for i, p := range paths {
-		items[i] = pipeline.Item{Source: p}
-	}
-	run("ingest", "bench", rules.New(), items)
-	for i := range items {
-		items[i] = pipeline.Item{DocumentID: int64(i + 1)}
-	}
-	run("reextract", "bench2", rules.New(), items)
-	run("reextract", "bench3", revising{rules.New()}, items)
-	if err := db.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Logf("built %s (%d notes, 3 runs) in %s", path, notes, time.Since(start).Round(time.Second))
+	benchdb.Build(tb, path, filepath.Join(dir, fmt.Sprintf("diff-notes-%d", points)), points, rules.New(), revising{rules.New()})
 	return path
 }
 
@@ -144,11 +90,7 @@ func (r revising) Extract(ctx context.Context, doc *schema.Document) (*schema.Re
 // same extractions (unchanged), and a run against its revision (changed).
 // ms/op is one whole diff.
 func BenchmarkDiffRuns(b *testing.B) {
-	dir := os.Getenv("THESISDB_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	}
-	path := diffDB(b, dir, benchPoints(b))
+	path := diffDB(b, benchdb.Dir(b), benchdb.Points(b))
 	ctx := context.Background()
 	r, err := store.OpenReader(path)
 	if err != nil {

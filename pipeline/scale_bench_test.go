@@ -1,4 +1,4 @@
-package pipeline
+package pipeline_test
 
 import (
 	"context"
@@ -15,102 +15,26 @@ import (
 
 	"github.com/thesisdb/thesisdb/extract"
 	"github.com/thesisdb/thesisdb/extract/rules"
+	"github.com/thesisdb/thesisdb/internal/benchdb"
 	"github.com/thesisdb/thesisdb/internal/synth"
+	"github.com/thesisdb/thesisdb/pipeline"
 	"github.com/thesisdb/thesisdb/schema"
 	"github.com/thesisdb/thesisdb/store"
 )
 
-// Benchmarks at scale. The database they query (and ingest into) holds
-// THESISDB_BENCH_POINTS current data points (default 100000): synthetic
-// notes of 50 data points, each ingested and then extracted again, so that
-// half the rows are superseded. It is built in THESISDB_BENCH_DIR and kept
-// there for the next run (default: a temporary folder, built again by
-// every benchmark). At 1,000,000 points it takes about 1.5 GB.
-
-func benchPoints(b *testing.B) int {
-	if s := os.Getenv("THESISDB_BENCH_POINTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 50 {
-			b.Fatalf("THESISDB_BENCH_POINTS=%q: want a number of data points, at least 50", s)
-		}
-		return n
-	}
-	return 100_000
-}
-
-func benchDir(b *testing.B) string {
-	if d := os.Getenv("THESISDB_BENCH_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			b.Fatal(err)
-		}
-		return d
-	}
-	return b.TempDir()
-}
+// Benchmarks at scale. The database they query (and ingest into) is the
+// one benchdb.Large keeps: THESISDB_BENCH_POINTS current data points
+// (default 100000) in synthetic notes of 50 data points, each ingested and
+// then extracted again, so that half the rows are superseded. It is built
+// in THESISDB_BENCH_DIR and kept there for the next run (default: a
+// temporary folder, built again by every benchmark). At 1,000,000 points
+// it takes about 1.5 GB.
 
 // largeDB returns the path of a database with points current data points,
-// building it when it is not there.
+// building it when it is not there and refreshing the statistics of one
+// built before.
 func largeDB(b *testing.B, points int) string {
-	dir := benchDir(b)
-	path := filepath.Join(dir, fmt.Sprintf("thesisdb-%d.sqlite", points))
-	ctx := context.Background()
-	if _, err := os.Stat(path); err == nil {
-		// Built by an older thesisdb: bring it up to date.
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := db.Optimize(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if err := db.Close(); err != nil {
-			b.Fatal(err)
-		}
-		return path
-	}
-	start := time.Now()
-	notes := points / 50
-	paths, _, err := synth.WriteNotes(filepath.Join(dir, fmt.Sprintf("notes-%d", points)), 0, notes, 50)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tmp := path + ".building"
-	os.Remove(tmp)
-	db, err := store.Open(ctx, tmp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ingest := func(kind, prompt string, items []Item) {
-		run, err := db.StartRun(ctx, store.RunSpec{Kind: kind, Extractor: "rules", PromptVersion: prompt})
-		if err != nil {
-			b.Fatal(err)
-		}
-		p := &Pipeline{Store: db, Extractor: rules.New(), Concurrency: 4, Force: true}
-		if sum := p.Run(ctx, run, items, nil); sum.OK != len(items) {
-			b.Fatalf("building the benchmark database: %+v", sum)
-		}
-		if err := db.SetRunStatus(ctx, run, store.RunDone); err != nil {
-			b.Fatal(err)
-		}
-	}
-	items := make([]Item, notes)
-	for i, p := range paths {
-		items[i] = Item{Source: p}
-	}
-	ingest("ingest", "bench", items)
-	ids := make([]Item, notes)
-	for i := range ids {
-		ids[i] = Item{DocumentID: int64(i + 1)}
-	}
-	ingest("reextract", "bench2", ids)
-	if err := db.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("built %s (%d notes, %d current data points) in %s", path, notes, points, time.Since(start).Round(time.Second))
-	return path
+	return benchdb.Large(b, points, func(ctx context.Context, db *store.DB) error { return db.Optimize(ctx) })
 }
 
 // benchWriteOptions are the writer's transaction bounds for the ingest
@@ -329,7 +253,7 @@ JOIN documents d ON d.id = p.document_id;
 // result. Compare with `benchstat -col /schema`. THESISDB_BENCH_PAGES=1
 // runs them on a copy whose data points have pages, as PDFs' have.
 func BenchmarkREADMEQueries(b *testing.B) {
-	points := benchPoints(b)
+	points := benchdb.Points(b)
 	after := queryDB(b, points)
 	before := strings.TrimSuffix(after, ".sqlite") + "-0004.sqlite"
 	if fa, err := os.Stat(after); err == nil {
@@ -409,9 +333,9 @@ func BenchmarkIngestNotes(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	items := make([]Item, len(paths))
+	items := make([]pipeline.Item, len(paths))
 	for i, p := range paths {
-		items[i] = Item{Source: p}
+		items[i] = pipeline.Item{Source: p}
 	}
 	ctx := context.Background()
 	measure := func(b *testing.B, prepare func(string), ingest func(string)) {
@@ -451,7 +375,7 @@ func BenchmarkIngestNotes(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p := &Pipeline{Store: db, Extractor: rules.New(), Concurrency: 4}
+		p := &pipeline.Pipeline{Store: db, Extractor: rules.New(), Concurrency: 4}
 		if sum := p.Run(ctx, run, items, nil); sum.OK != notes {
 			b.Fatalf("summary = %+v", sum)
 		}
@@ -490,7 +414,7 @@ func BenchmarkIngestNotes(b *testing.B) {
 			}
 			xs[i] = res.Extraction
 			extract.Ground(docs[i].Text, xs[i])
-			fillMetadata(docs[i], xs[i])
+			pipeline.FillMetadata(docs[i], xs[i])
 		}
 	}
 	b.Run("db=empty/path=pipeline", func(b *testing.B) { measure(b, empty, pipelineIngest) })
@@ -507,8 +431,8 @@ func BenchmarkIngestNotes(b *testing.B) {
 		measure(b, empty, func(path string) { storeOnly(b, path, docs, xs) })
 	})
 	if os.Getenv("THESISDB_BENCH_LARGE") != "" || os.Getenv("THESISDB_BENCH_DIR") != "" {
-		large := largeDB(b, benchPoints(b))
-		b.Run(fmt.Sprintf("db=large-%d/path=pipeline", benchPoints(b)), func(b *testing.B) {
+		large := largeDB(b, benchdb.Points(b))
+		b.Run(fmt.Sprintf("db=large-%d/path=pipeline", benchdb.Points(b)), func(b *testing.B) {
 			measure(b, func(path string) { copyFile(b, path, large) }, pipelineIngest)
 		})
 	}

@@ -1,27 +1,22 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/thesisdb/thesisdb/extract/rules"
-	"github.com/thesisdb/thesisdb/internal/synth"
-	"github.com/thesisdb/thesisdb/pipeline"
+	"github.com/thesisdb/thesisdb/internal/benchdb"
 	"github.com/thesisdb/thesisdb/store"
 )
 
 // Benchmarks at scale, on the database the pipeline's scale benchmarks
-// use: THESISDB_BENCH_POINTS current data points (default 100000) in
-// synthetic notes of 50, each ingested and extracted again, kept in
-// THESISDB_BENCH_DIR (default: a temporary folder, built again by every
-// run). At 1,000,000 points that is 20,000 documents and 40,000
+// use (benchdb.Large): THESISDB_BENCH_POINTS current data points (default
+// 100000) in synthetic notes of 50, each ingested and extracted again,
+// kept in THESISDB_BENCH_DIR (default: a temporary folder, built again by
+// every run). At 1,000,000 points that is 20,000 documents and 40,000
 // extractions:
 //
 //	THESISDB_BENCH_DIR=/somewhere THESISDB_BENCH_POINTS=1000000 go test -run '^$' -bench . ./web/
@@ -29,73 +24,8 @@ import (
 // Each request goes through the whole handler (guard, query, template).
 
 func benchDB(b *testing.B) (path string, points int) {
-	points = 100_000
-	if s := os.Getenv("THESISDB_BENCH_POINTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 50 {
-			b.Fatalf("THESISDB_BENCH_POINTS=%q: want a number of data points, at least 50", s)
-		}
-		points = n
-	}
-	dir := os.Getenv("THESISDB_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	}
-	path = filepath.Join(dir, fmt.Sprintf("thesisdb-%d.sqlite", points))
-	ctx := context.Background()
-	if _, err := os.Stat(path); err == nil {
-		// Built before: bring its schema up to date.
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := db.Close(); err != nil {
-			b.Fatal(err)
-		}
-		return path, points
-	}
-	start := time.Now()
-	notes := points / 50
-	paths, _, err := synth.WriteNotes(filepath.Join(dir, fmt.Sprintf("notes-%d", points)), 0, notes, 50)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tmp := path + ".building"
-	os.Remove(tmp)
-	db, err := store.Open(ctx, tmp)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ingest := func(kind, prompt string, items []pipeline.Item) {
-		run, err := db.StartRun(ctx, store.RunSpec{Kind: kind, Extractor: "rules", PromptVersion: prompt})
-		if err != nil {
-			b.Fatal(err)
-		}
-		p := &pipeline.Pipeline{Store: db, Extractor: rules.New(), Concurrency: 4, Force: true}
-		if sum := p.Run(ctx, run, items, nil); sum.OK != len(items) {
-			b.Fatalf("building the benchmark database: %+v", sum)
-		}
-		if err := db.SetRunStatus(ctx, run, store.RunDone); err != nil {
-			b.Fatal(err)
-		}
-	}
-	items := make([]pipeline.Item, notes)
-	for i, p := range paths {
-		items[i] = pipeline.Item{Source: p}
-	}
-	ingest("ingest", "bench", items)
-	for i := range items {
-		items[i] = pipeline.Item{DocumentID: int64(i + 1)}
-	}
-	ingest("reextract", "bench2", items)
-	if err := db.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("built %s (%d notes, %d current data points) in %s", path, notes, points, time.Since(start).Round(time.Second))
-	return path, points
+	points = benchdb.Points(b)
+	return benchdb.Large(b, points, nil), points
 }
 
 // BenchmarkPages times the document list and a document page at scale,

@@ -48,7 +48,7 @@ func BenchmarkPages(b *testing.B) {
 	for _, c := range []struct{ name, path string }{
 		{"list", "/"},
 		{"list-api", "/api/documents"},
-		{"list-deep-page", fmt.Sprintf("/?offset=%d", docs-50)},
+		{"list-deep-page", fmt.Sprintf("/?offset=%d", max(docs-50, 0))},
 		{"list-sort-title", "/?sort=title&order=asc"},
 		{"list-sort-data-points", "/?sort=data_points"},
 		{"list-search", "/?q=margins"},

@@ -86,17 +86,7 @@ func TestServeReviewExportEval(t *testing.T) {
 		t.Fatalf("reviewing in the browser: %v\n%s", err, serveErr.String())
 	}
 
-	gold := filepath.Join(dir, "gold")
-	if err := os.Mkdir(gold, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, stderr, code := thesisdb(t, "--db", db, "export", "--reviewed", "-o", filepath.Join(gold, "reviewed.jsonl")); code != 0 {
-		t.Fatalf("export --reviewed exited %d:\n%s", code, stderr)
-	}
-	data, err := os.ReadFile(filepath.Join(gold, "reviewed.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	gold, data := exportReviewed(t, db, dir)
 	var rec struct {
 		Extraction schema.Extraction   `json:"extraction"`
 		Review     store.ReviewSummary `json:"review"`

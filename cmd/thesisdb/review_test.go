@@ -67,17 +67,7 @@ func TestExportReviewedRoundTrip(t *testing.T) {
 	}
 	s.Close()
 
-	gold := filepath.Join(dir, "gold")
-	if err := os.Mkdir(gold, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, stderr, code := thesisdb(t, "--db", db, "export", "--reviewed", "-o", filepath.Join(gold, "reviewed.jsonl")); code != 0 {
-		t.Fatalf("export --reviewed exited %d:\n%s", code, stderr)
-	}
-	data, err := os.ReadFile(filepath.Join(gold, "reviewed.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	gold, data := exportReviewed(t, db, dir)
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	if len(lines) != 1 {
 		t.Fatalf("export --reviewed wrote %d records, want 1 (one document reviewed):\n%s", len(lines), data)
@@ -137,4 +127,22 @@ func TestExportReviewedRoundTrip(t *testing.T) {
 	if c := d.Fields["stance"]; c.TP != 1 || c.FP != 0 {
 		t.Errorf("stance = %+v, want the unreviewed stance to match", c)
 	}
+}
+
+// exportReviewed runs `export --reviewed` into dir/gold/reviewed.jsonl and
+// returns the gold folder and what was written.
+func exportReviewed(t *testing.T, db, dir string) (gold string, data []byte) {
+	t.Helper()
+	gold = filepath.Join(dir, "gold")
+	if err := os.Mkdir(gold, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := thesisdb(t, "--db", db, "export", "--reviewed", "-o", filepath.Join(gold, "reviewed.jsonl")); code != 0 {
+		t.Fatalf("export --reviewed exited %d:\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(gold, "reviewed.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gold, data
 }

@@ -129,24 +129,28 @@ func textLen(n *html.Node) int {
 // stripChrome removes page furniture from a tree, in place.
 func stripChrome(root *html.Node) {
 	total := textLen(root)
-	var doomed []*html.Node
+	removeNodes(root, func(n *html.Node) bool {
+		return n.Type == html.CommentNode || (n.Type == html.ElementNode && isChrome(n, total))
+	})
+}
+
+// removeNodes removes from the tree under root, in place, every node
+// below root for which doomed is true, with its subtree (not visited).
+func removeNodes(root *html.Node, doomed func(*html.Node) bool) {
+	var gone []*html.Node
 	stack := []*html.Node{root}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if n.Type == html.CommentNode {
-			doomed = append(doomed, n)
-			continue
-		}
-		if n.Type == html.ElementNode && n != root && isChrome(n, total) {
-			doomed = append(doomed, n)
+		if n != root && doomed(n) {
+			gone = append(gone, n)
 			continue
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			stack = append(stack, c)
 		}
 	}
-	for _, n := range doomed {
+	for _, n := range gone {
 		if n.Parent != nil {
 			n.Parent.RemoveChild(n)
 		}

@@ -130,22 +130,7 @@ func (c *compiledRules) contentText(doc *goquery.Document) string {
 // stripNonContent removes comments, hidden elements and elements that
 // never hold content (chromeTags) from a subtree, in place.
 func stripNonContent(root *html.Node) {
-	var doomed []*html.Node
-	stack := []*html.Node{root}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if n != root && (n.Type == html.CommentNode || (n.Type == html.ElementNode && (chromeTags[tag(n)] || isHidden(n)))) {
-			doomed = append(doomed, n)
-			continue
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			stack = append(stack, c)
-		}
-	}
-	for _, n := range doomed {
-		if n.Parent != nil {
-			n.Parent.RemoveChild(n)
-		}
-	}
+	removeNodes(root, func(n *html.Node) bool {
+		return n.Type == html.CommentNode || (n.Type == html.ElementNode && (chromeTags[tag(n)] || isHidden(n)))
+	})
 }

@@ -454,8 +454,8 @@ func checkPolite(t *testing.T, rec *recorder, hits []hit) {
 		if hits[i-1].status == http.StatusTooManyRequests {
 			want = time.Second
 		}
-		if gap := hits[i].at.Sub(hits[i-1].end); gap < want {
-			t.Errorf("%s started %s after %s (%d) ended, want at least %s", hits[i].path, gap, hits[i-1].path, hits[i-1].status, want)
+		if gap := hits[i].at.Sub(hits[i-1].at); gap < want {
+			t.Errorf("%s started %s after %s (%d) started, want at least %s", hits[i].path, gap, hits[i-1].path, hits[i-1].status, want)
 		}
 	}
 }
